@@ -1,0 +1,258 @@
+//! The mastering chain, framework-free: the plugin, the CLI, the tests and the benchmarks all
+//! drive this one type. It owns the stages in their fixed order, walks the audio in chunks of at
+//! most [`MAX_CHUNK`] samples, keeps the reported latency fixed, crossfades the global bypass
+//! against the latency-aligned input, and collects the meter readings.
+//!
+//! Order: input gain → limiter → output gain → word length (dither). The EQ, compressor, width
+//! and saturation stages slot in before the limiter as they land.
+
+use crate::dsp::delay::DelayLine;
+use crate::dsp::dither::{Dither, DitherSettings};
+use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::math::{db_to_gain, gain_to_db, sanitize};
+use crate::dsp::smoother::LinearSmoother;
+use crate::dsp::MAX_CHUNK;
+
+/// Gain ramps (input/output gain) take this long, whatever the size of the change.
+const GAIN_RAMP_MS: f32 = 20.0;
+/// Global bypass and delta crossfades.
+const BYPASS_FADE_MS: f32 = 15.0;
+
+pub const MIN_INPUT_GAIN_DB: f32 = -24.0;
+pub const MAX_INPUT_GAIN_DB: f32 = 24.0;
+/// The output gain only trims down: it follows the limiter, so a boost would break the ceiling.
+pub const MIN_OUTPUT_GAIN_DB: f32 = -24.0;
+pub const MAX_OUTPUT_GAIN_DB: f32 = 0.0;
+
+/// Plain-data snapshot of every parameter; what `params.rs` produces each block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub bypass: bool,
+    /// Listen to what the chain adds or removes (output minus the latency-aligned input).
+    pub delta: bool,
+    pub input_gain_db: f32,
+    pub output_gain_db: f32,
+    pub limiter: LimiterSettings,
+    pub dither: DitherSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bypass: false,
+            delta: false,
+            input_gain_db: 0.0,
+            output_gain_db: 0.0,
+            limiter: LimiterSettings::default(),
+            dither: DitherSettings::default(),
+        }
+    }
+}
+
+/// Readings since the last [`Chain::take_meters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ChainMeters {
+    pub input_peak: [f32; 2],
+    pub output_peak: [f32; 2],
+    pub limiter_gain_reduction_db: f32,
+    pub limiter_max_gain_reduction_db: f32,
+    pub safety_clips: u64,
+}
+
+pub struct Chain {
+    sample_rate: f32,
+    channels: usize,
+    max_block: usize,
+    settings: Settings,
+    input_gain: LinearSmoother,
+    output_gain: LinearSmoother,
+    limiter: Limiter,
+    dither: Dither,
+    /// Input delayed by the chain latency, for the bypass crossfade and the delta listen mode.
+    dry: [DelayLine; 2],
+    wet_mix: LinearSmoother,
+    delta_mix: LinearSmoother,
+    meters: ChainMeters,
+    latency: usize,
+}
+
+impl Chain {
+    /// Allocates everything the chain will ever need. `channels` is 1 or 2; `max_block` is the
+    /// largest block the host promised (any block length works, it only sizes nothing here
+    /// because the chain works in fixed chunks).
+    pub fn new(sample_rate: f32, max_block: usize, channels: usize) -> Self {
+        let sample_rate = sample_rate.clamp(8_000.0, 768_000.0);
+        let limiter = Limiter::new(sample_rate);
+        let latency = limiter.latency_samples();
+        let settings = Settings::default();
+        let mut chain = Self {
+            sample_rate,
+            channels: channels.clamp(1, 2),
+            max_block,
+            settings,
+            input_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
+            output_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
+            limiter,
+            dither: Dither::new(),
+            dry: [DelayLine::new(latency), DelayLine::new(latency)],
+            wet_mix: LinearSmoother::new(sample_rate, BYPASS_FADE_MS, 1.0),
+            delta_mix: LinearSmoother::new(sample_rate, BYPASS_FADE_MS, 0.0),
+            meters: ChainMeters::default(),
+            latency,
+        };
+        chain.apply(&settings);
+        chain.reset();
+        chain
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    /// Fixed for this sample rate, whatever the settings.
+    pub fn latency_samples(&self) -> usize {
+        self.latency
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Clears all state; the current settings apply at once, without ramps.
+    pub fn reset(&mut self) {
+        self.limiter.reset();
+        self.dither.reset();
+        self.dry.iter_mut().for_each(DelayLine::reset);
+        self.input_gain.reset(self.input_gain.target());
+        self.output_gain.reset(self.output_gain.target());
+        self.wet_mix.reset(self.wet_mix.target());
+        self.delta_mix.reset(self.delta_mix.target());
+        self.meters = ChainMeters::default();
+    }
+
+    /// Takes a new snapshot of the parameters. Never allocates; continuous values are smoothed.
+    pub fn set_settings(&mut self, settings: &Settings) {
+        if *settings != self.settings {
+            self.apply(settings);
+        }
+    }
+
+    fn apply(&mut self, s: &Settings) {
+        self.settings = *s;
+        self.input_gain.set_target(db_to_gain(
+            finite_or(s.input_gain_db, 0.0).clamp(MIN_INPUT_GAIN_DB, MAX_INPUT_GAIN_DB),
+        ));
+        self.output_gain.set_target(db_to_gain(
+            finite_or(s.output_gain_db, 0.0).clamp(MIN_OUTPUT_GAIN_DB, MAX_OUTPUT_GAIN_DB),
+        ));
+        self.wet_mix.set_target(if s.bypass { 0.0 } else { 1.0 });
+        self.delta_mix
+            .set_target(if s.delta && !s.bypass { 1.0 } else { 0.0 });
+        // Quantisation after the limiter may move a sample by up to `max_error`: the limiter
+        // aims that much lower so the final output still respects the ceiling.
+        let mut limiter = s.limiter;
+        let ceiling = db_to_gain(finite_or(limiter.ceiling_db, -1.0).clamp(-20.0, 0.0));
+        limiter.ceiling_db = gain_to_db(ceiling - Dither::max_error(&s.dither));
+        self.limiter.set(&limiter);
+        self.dither.set(&s.dither);
+    }
+
+    /// Readings since the last call; peaks restart from zero.
+    pub fn take_meters(&mut self) -> ChainMeters {
+        let mut m = self.meters;
+        m.limiter_gain_reduction_db = self.limiter.gain_reduction_db();
+        m.limiter_max_gain_reduction_db = self.limiter.max_gain_reduction_db();
+        m.safety_clips = self.limiter.safety_clip_count();
+        self.meters.input_peak = [0.0; 2];
+        self.meters.output_peak = [0.0; 2];
+        m
+    }
+
+    /// Max gain reduction and clip count restart (the GUI's reset button).
+    pub fn reset_meter_holds(&mut self) {
+        self.limiter.reset_meters();
+    }
+
+    /// Processes a block in place. One slice per channel (1 or 2; extra channels are left as
+    /// they are), all of the same length; any length works.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let stereo = channels.len() >= 2;
+        let mut start = 0;
+        while start < n {
+            let len = (n - start).min(MAX_CHUNK);
+            let mut left = [0.0f32; MAX_CHUNK];
+            let mut right = [0.0f32; MAX_CHUNK];
+            if let Some(first) = channels.first() {
+                left[..len].copy_from_slice(&first[start..start + len]);
+            }
+            if stereo {
+                right[..len].copy_from_slice(&channels[1][start..start + len]);
+            } else {
+                right[..len].copy_from_slice(&left[..len]);
+            }
+            self.process_chunk(&mut left[..len], &mut right[..len]);
+            if let Some(first) = channels.first_mut() {
+                first[start..start + len].copy_from_slice(&left[..len]);
+            }
+            if stereo {
+                channels[1][start..start + len].copy_from_slice(&right[..len]);
+            }
+            start += len;
+        }
+    }
+
+    fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len();
+        let mut dry_l = [0.0f32; MAX_CHUNK];
+        let mut dry_r = [0.0f32; MAX_CHUNK];
+        for i in 0..len {
+            let (l, r) = (sanitize(left[i]), sanitize(right[i]));
+            self.meters.input_peak[0] = self.meters.input_peak[0].max(l.abs());
+            self.meters.input_peak[1] = self.meters.input_peak[1].max(r.abs());
+            dry_l[i] = self.dry[0].push(l);
+            dry_r[i] = self.dry[1].push(r);
+            let g = self.input_gain.next();
+            left[i] = l * g;
+            right[i] = r * g;
+        }
+
+        self.limiter.process(left, right);
+
+        for i in 0..len {
+            let g = self.output_gain.next();
+            left[i] *= g;
+            right[i] *= g;
+        }
+        self.dither.process(0, left);
+        self.dither.process(1, right);
+
+        for i in 0..len {
+            let wet = self.wet_mix.next();
+            let delta = self.delta_mix.next();
+            for (out, dry) in [(&mut left[i], dry_l[i]), (&mut right[i], dry_r[i])] {
+                // delta = 1 → output minus input (what the chain adds or removes).
+                let processed = *out - delta * dry;
+                *out = dry + (processed - dry) * wet;
+            }
+            self.meters.output_peak[0] = self.meters.output_peak[0].max(left[i].abs());
+            self.meters.output_peak[1] = self.meters.output_peak[1].max(right[i].abs());
+        }
+    }
+}
+
+fn finite_or(v: f32, fallback: f32) -> f32 {
+    if v.is_finite() {
+        v
+    } else {
+        fallback
+    }
+}

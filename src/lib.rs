@@ -1,0 +1,183 @@
+//! Lacquer: a real-time mastering chain as a CLAP/VST3 plugin. This file is only the plugin
+//! shell: it maps parameters to a settings snapshot, drives the framework-free [`chain::Chain`],
+//! and publishes meter readings. DSP lives in `dsp/` and `chain.rs`.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+pub mod chain;
+pub mod dsp;
+pub mod meter_bus;
+pub mod params;
+
+use chain::Chain;
+use meter_bus::MeterBus;
+use params::LacquerParams;
+
+/// Largest piece of a host block handled at once in the shell (sizes the stack buffers for the
+/// spectrum tap; the chain itself accepts any length).
+const SHELL_PIECE: usize = 1024;
+
+pub struct Lacquer {
+    params: Arc<LacquerParams>,
+    meters: Arc<MeterBus>,
+    /// Built in `activate` (the only place the chain allocates), `None` before.
+    chain: Option<Chain>,
+}
+
+impl Default for Lacquer {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(LacquerParams::default()),
+            meters: Arc::new(MeterBus::new()),
+            chain: None,
+        }
+    }
+}
+
+impl Plugin for Lacquer {
+    const NAME: &'static str = "Lacquer";
+    const VENDOR: &'static str = "Lacquer contributors";
+    const URL: &'static str = "https://example.invalid/lacquer";
+    const EMAIL: &'static str = "lacquer@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = layout
+            .main_output_channels
+            .map(|c| c.get() as usize)
+            .unwrap_or(2);
+        let rebuild = match &self.chain {
+            Some(chain) => {
+                chain.sample_rate() != config.sample_rate || chain.channels() != channels
+            }
+            None => true,
+        };
+        if rebuild {
+            self.chain = Some(Chain::new(
+                config.sample_rate,
+                config.max_buffer_size as usize,
+                channels,
+            ));
+        }
+        let chain = self.chain.as_mut().expect("chain was just built");
+        chain.set_settings(&self.params.settings());
+        chain.reset();
+        self.meters
+            .sample_rate
+            .store(config.sample_rate, std::sync::atomic::Ordering::Relaxed);
+        context.set_latency_samples(chain.latency_samples() as u32);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(chain) = &mut self.chain {
+            chain.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(chain) = self.chain.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        // With sample-accurate automation the wrapper splits the block at every parameter
+        // change, so this snapshot is exact for the whole (sub-)block.
+        chain.set_settings(&self.params.settings());
+        let channels = buffer.as_slice();
+        let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < n {
+            let end = (start + SHELL_PIECE).min(n);
+            let mut pre = [0.0f32; SHELL_PIECE];
+            let mut post = [0.0f32; SHELL_PIECE];
+            mono_sum(channels, start, end, &mut pre);
+            match channels {
+                [mono] => chain.process(&mut [&mut mono[start..end]]),
+                [left, right, ..] => {
+                    chain.process(&mut [&mut left[start..end], &mut right[start..end]])
+                }
+                [] => {}
+            }
+            mono_sum(channels, start, end, &mut post);
+            self.meters
+                .push_spectrum(&pre[..end - start], &post[..end - start]);
+            start = end;
+        }
+        self.meters.publish(&chain.take_meters());
+        ProcessStatus::Normal
+    }
+}
+
+fn mono_sum(channels: &[&mut [f32]], start: usize, end: usize, out: &mut [f32]) {
+    match channels {
+        [mono] => out[..end - start].copy_from_slice(&mono[start..end]),
+        [left, right, ..] => {
+            for (i, o) in out[..end - start].iter_mut().enumerate() {
+                *o = 0.5 * (left[start + i] + right[start + i]);
+            }
+        }
+        [] => {}
+    }
+}
+
+impl ClapPlugin for Lacquer {
+    const CLAP_ID: &'static str = "org.lacquer.mastering";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Mastering chain with a true-peak lookahead limiter, loudness metering and dither");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Mastering,
+        ClapFeature::Limiter,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Lacquer {
+    const VST3_CLASS_ID: [u8; 16] = *b"LacquerMasterFx1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Mastering,
+        Vst3SubCategory::Dynamics,
+        Vst3SubCategory::Stereo,
+    ];
+}
+
+nice_export_clap!(Lacquer);
+nice_export_vst3!(Lacquer);

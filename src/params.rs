@@ -1,0 +1,319 @@
+//! The parameter tree: one nested group per stage, with stable IDs (never renamed once
+//! released; the README lists them and `tests/param_ids.rs` pins them). The plugin maps these to a
+//! plain [`Settings`] snapshot each block; all smoothing happens inside the chain, so the host's
+//! values are read unsmoothed here.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+use crate::chain::{self, Settings};
+use crate::dsp::dither::{DitherSettings, WordLength};
+use crate::dsp::limiter::{self, LimiterSettings, Oversampling};
+
+#[derive(Params)]
+pub struct LacquerParams {
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+    #[nested(group = "Input")]
+    pub input: InputParams,
+    #[nested(group = "Limiter")]
+    pub limiter: LimiterParams,
+    #[nested(group = "Output")]
+    pub output: OutputParams,
+}
+
+#[derive(Params)]
+pub struct InputParams {
+    #[id = "in_gain"]
+    pub gain_db: FloatParam,
+}
+
+#[derive(Params)]
+pub struct LimiterParams {
+    #[id = "lim_bypass"]
+    pub bypass: BoolParam,
+    #[id = "lim_ceiling"]
+    pub ceiling_db: FloatParam,
+    #[id = "lim_drive"]
+    pub drive_db: FloatParam,
+    #[id = "lim_lookahead"]
+    pub lookahead_ms: FloatParam,
+    #[id = "lim_release"]
+    pub release_ms: FloatParam,
+    #[id = "lim_auto_rel"]
+    pub auto_release: BoolParam,
+    #[id = "lim_link"]
+    pub link_pct: FloatParam,
+    #[id = "lim_tp"]
+    pub true_peak: BoolParam,
+    #[id = "lim_os"]
+    pub oversampling: EnumParam<OversamplingChoice>,
+}
+
+#[derive(Params)]
+pub struct OutputParams {
+    #[id = "out_gain"]
+    pub gain_db: FloatParam,
+    #[id = "out_bits"]
+    pub word_length: EnumParam<WordLengthChoice>,
+    #[id = "out_shape"]
+    pub noise_shaping: BoolParam,
+    #[id = "delta"]
+    pub delta: BoolParam,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OversamplingChoice {
+    #[id = "1x"]
+    #[name = "1x"]
+    X1,
+    #[id = "2x"]
+    #[name = "2x"]
+    X2,
+    #[id = "4x"]
+    #[name = "4x"]
+    X4,
+    #[id = "8x"]
+    #[name = "8x"]
+    X8,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordLengthChoice {
+    #[id = "float"]
+    #[name = "32-bit float"]
+    Float,
+    #[id = "24"]
+    #[name = "24-bit"]
+    Bits24,
+    #[id = "16"]
+    #[name = "16-bit"]
+    Bits16,
+}
+
+pub(crate) fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" dB")
+        .with_step_size(0.1)
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+pub(crate) fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.5),
+        },
+    )
+    .with_unit(" ms")
+    .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+pub(crate) fn pct_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" %")
+        .with_step_size(1.0)
+        .with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+impl Default for LacquerParams {
+    fn default() -> Self {
+        let lim = LimiterSettings::default();
+        Self {
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            input: InputParams {
+                gain_db: db_param(
+                    "Input Gain",
+                    0.0,
+                    chain::MIN_INPUT_GAIN_DB,
+                    chain::MAX_INPUT_GAIN_DB,
+                ),
+            },
+            limiter: LimiterParams {
+                bypass: BoolParam::new("Limiter Bypass", false),
+                ceiling_db: db_param(
+                    "Ceiling",
+                    lim.ceiling_db,
+                    limiter::MIN_CEILING_DB,
+                    limiter::MAX_CEILING_DB,
+                )
+                .with_unit(" dBTP"),
+                drive_db: db_param("Drive", lim.drive_db, 0.0, 24.0),
+                lookahead_ms: FloatParam::new(
+                    "Lookahead",
+                    lim.lookahead_ms,
+                    FloatRange::Linear {
+                        min: limiter::MIN_LOOKAHEAD_MS,
+                        max: limiter::MAX_LOOKAHEAD_MS,
+                    },
+                )
+                .with_unit(" ms")
+                .with_step_size(0.1)
+                .with_value_to_string(formatters::v2s_f32_rounded(1))
+                .non_automatable(),
+                release_ms: ms_param("Release", lim.release_ms, 1.0, 1000.0),
+                auto_release: BoolParam::new("Auto Release", lim.auto_release),
+                link_pct: pct_param("Stereo Link", lim.link_pct, 0.0, 100.0),
+                true_peak: BoolParam::new("True Peak", lim.true_peak),
+                oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4)
+                    .non_automatable(),
+            },
+            output: OutputParams {
+                gain_db: db_param(
+                    "Output Gain",
+                    0.0,
+                    chain::MIN_OUTPUT_GAIN_DB,
+                    chain::MAX_OUTPUT_GAIN_DB,
+                ),
+                word_length: EnumParam::new("Word Length", WordLengthChoice::Float),
+                noise_shaping: BoolParam::new("Noise Shaping", false),
+                delta: BoolParam::new("Delta Listen", false),
+            },
+        }
+    }
+}
+
+impl LacquerParams {
+    /// The plain-data snapshot the chain consumes. Cheap, allocation-free: called every block.
+    pub fn settings(&self) -> Settings {
+        let l = &self.limiter;
+        Settings {
+            bypass: self.bypass.value(),
+            delta: self.output.delta.value(),
+            input_gain_db: self.input.gain_db.value(),
+            output_gain_db: self.output.gain_db.value(),
+            limiter: LimiterSettings {
+                bypass: l.bypass.value(),
+                ceiling_db: l.ceiling_db.value(),
+                drive_db: l.drive_db.value(),
+                lookahead_ms: l.lookahead_ms.value(),
+                release_ms: l.release_ms.value(),
+                auto_release: l.auto_release.value(),
+                link_pct: l.link_pct.value(),
+                true_peak: l.true_peak.value(),
+                oversampling: match l.oversampling.value() {
+                    OversamplingChoice::X1 => Oversampling::X1,
+                    OversamplingChoice::X2 => Oversampling::X2,
+                    OversamplingChoice::X4 => Oversampling::X4,
+                    OversamplingChoice::X8 => Oversampling::X8,
+                },
+            },
+            dither: DitherSettings {
+                word_length: match self.output.word_length.value() {
+                    WordLengthChoice::Float => WordLength::Float,
+                    WordLengthChoice::Bits24 => WordLength::Bits24,
+                    WordLengthChoice::Bits16 => WordLength::Bits16,
+                },
+                noise_shaping: self.output.noise_shaping.value(),
+            },
+        }
+    }
+}
+
+/// Sets parameters by stable ID from plain values (the CLI's `--set ID=VALUE`, preset files).
+/// Outside a host nothing else owns the parameters, so writing them directly is safe here; inside
+/// the plugin, parameter changes go through the host (GUI gestures or state restore).
+pub struct ParamWriter {
+    params: Arc<LacquerParams>,
+    map: Vec<(String, ParamPtr, String)>,
+}
+
+impl ParamWriter {
+    pub fn new(params: Arc<LacquerParams>) -> Self {
+        let map = params.param_map();
+        Self { params, map }
+    }
+
+    pub fn params(&self) -> &LacquerParams {
+        &self.params
+    }
+
+    /// Every parameter ID in tree order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.map.iter().map(|(id, _, _)| id.as_str())
+    }
+
+    /// Accepts plain numbers (`-1.5`), the parameter's own text (`4x`, `16-bit`, `On`), and
+    /// `true`/`false`/`on`/`off` for switches. Out-of-range numbers are refused, not clamped, so
+    /// a typo never silently renders something else.
+    pub fn set(&self, id: &str, value: &str) -> Result<(), String> {
+        let (_, ptr, _) = self
+            .map
+            .iter()
+            .find(|(pid, _, _)| pid == id)
+            .ok_or_else(|| {
+                format!("unknown parameter '{id}' (run `lacquer params` for the list)")
+            })?;
+        // SAFETY: `ptr` points into `self.params`, which this struct keeps alive.
+        unsafe {
+            let steps = ptr.step_count();
+            let normalized = match steps {
+                Some(_) => {
+                    let lowered = value.trim().to_ascii_lowercase();
+                    let text = match lowered.as_str() {
+                        "true" | "on" | "yes" => "On".to_string(),
+                        "false" | "off" | "no" => "Off".to_string(),
+                        _ => value.trim().to_string(),
+                    };
+                    ptr.string_to_normalized_value(&text)
+                        .or_else(|| text.parse::<f32>().ok().map(|v| ptr.preview_normalized(v)))
+                }
+                None => {
+                    let plain: f32 = value
+                        .trim()
+                        .trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == ' ')
+                        .parse()
+                        .map_err(|_| format!("parameter '{id}' needs a number, got '{value}'"))?;
+                    let normalized = ptr.preview_normalized(plain);
+                    if (ptr.preview_plain(normalized) - plain).abs() > 1e-3 * plain.abs().max(1.0) {
+                        let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
+                        return Err(format!(
+                            "parameter '{id}' must be between {lo} and {hi}, got {plain}"
+                        ));
+                    }
+                    Some(normalized)
+                }
+            }
+            .ok_or_else(|| format!("parameter '{id}' does not accept '{value}'"))?;
+            ptr._internal_set_normalized_value(normalized);
+        }
+        Ok(())
+    }
+
+    /// Current plain value of a parameter, as its display text (for listings).
+    pub fn describe(&self, id: &str) -> Option<String> {
+        let (_, ptr, _) = self.map.iter().find(|(pid, _, _)| pid == id)?;
+        // SAFETY: as in `set`.
+        unsafe { Some(ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), true)) }
+    }
+
+    /// (id, display name, group, text of the range) for every parameter.
+    pub fn table(&self) -> Vec<(String, String, String, String)> {
+        self.map
+            .iter()
+            .map(|(id, ptr, group)| {
+                // SAFETY: as in `set`.
+                unsafe {
+                    let range = match ptr.step_count() {
+                        Some(steps) => (0..=steps)
+                            .map(|s| {
+                                ptr.normalized_value_to_string(s as f32 / steps.max(1) as f32, true)
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" / "),
+                        None => format!(
+                            "{} … {}",
+                            ptr.normalized_value_to_string(0.0, true),
+                            ptr.normalized_value_to_string(1.0, true)
+                        ),
+                    };
+                    (id.clone(), ptr.name().to_string(), group.clone(), range)
+                }
+            })
+            .collect()
+    }
+}
