@@ -10,7 +10,7 @@
 //! error to under 0.08 dB at fs/2 and to a few thousandths of a dB below fs/4.
 
 /// Taps of every phase filter: the detector looks this many base samples around a sample.
-pub const TAPS_PER_PHASE: usize = 32;
+pub const TAPS_PER_PHASE: usize = 64;
 /// Largest supported oversampling ratio.
 pub const MAX_RATIO: usize = 16;
 /// Kaiser window shape: about 70 dB of image rejection, which keeps the image leakage in the

@@ -31,7 +31,7 @@ pub const MAX_CEILING_DB: f32 = 0.0;
 pub const MAX_LOOKAHEAD_MS: f32 = 5.0;
 pub const MIN_LOOKAHEAD_MS: f32 = 0.5;
 /// Samples on each side of a peak over which the gain is held flat (see `gain_path`).
-const GUARD_SAMPLES: usize = 3;
+const GUARD_SAMPLES: usize = 16;
 /// Covers the fast log2/exp2 approximations (1e-6 relative) so the clip stays idle.
 const NUMERIC_MARGIN_DB: f32 = 0.0001;
 

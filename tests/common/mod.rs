@@ -1,0 +1,120 @@
+//! Shared helpers for the integration tests: signal generators and an independent true-peak
+//! reference (not the code under test).
+#![allow(dead_code)]
+
+use std::f64::consts::PI;
+
+/// Deterministic generator for test signals (splitmix64).
+pub struct TestRng(pub u64);
+
+impl TestRng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+fn bessel_i0(x: f64) -> f64 {
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    for k in 1..60 {
+        term *= (x / 2.0 / k as f64).powi(2);
+        sum += term;
+    }
+    sum
+}
+
+/// Independent true-peak reference: 16x reconstruction with a long (±48 samples) Kaiser-windowed
+/// sinc in f64. Returns, for each sample index n, the largest reconstructed magnitude on the
+/// interval [n, n+1) (16 points, the first being the sample itself). Edges use zero padding.
+pub fn true_peak_16x(x: &[f32]) -> Vec<f32> {
+    const R: usize = 16;
+    const HALF: isize = 48;
+    let beta = 10.0;
+    let norm = bessel_i0(beta);
+    // kernel[p][j] for offset j in -HALF+1..=HALF relative to n, fraction p/R.
+    let kernels: Vec<Vec<f64>> = (0..R)
+        .map(|p| {
+            let frac = p as f64 / R as f64;
+            let mut k: Vec<f64> = (-HALF + 1..=HALF)
+                .map(|j| {
+                    let t = j as f64 - frac;
+                    let sinc = if t == 0.0 { 1.0 } else { (PI * t).sin() / (PI * t) };
+                    let u = t / HALF as f64;
+                    let w = if u.abs() >= 1.0 { 0.0 } else { bessel_i0(beta * (1.0 - u * u).sqrt()) / norm };
+                    sinc * w
+                })
+                .collect();
+            if p > 0 {
+                let s: f64 = k.iter().sum();
+                k.iter_mut().for_each(|v| *v /= s);
+            }
+            k
+        })
+        .collect();
+    let n = x.len() as isize;
+    (0..n)
+        .map(|i| {
+            let mut best = (x[i as usize] as f64).abs();
+            for kernel in kernels.iter().skip(1) {
+                let mut acc = 0.0;
+                for (jj, c) in kernel.iter().enumerate() {
+                    let idx = i + (-HALF + 1 + jj as isize);
+                    if idx >= 0 && idx < n {
+                        acc += c * x[idx as usize] as f64;
+                    }
+                }
+                best = best.max(acc.abs());
+            }
+            best as f32
+        })
+        .collect()
+}
+
+pub fn db(x: f64) -> f64 {
+    20.0 * x.max(1e-30).log10()
+}
+
+pub fn sine(freq: f64, fs: f64, amp: f64, phase: f64, n: usize) -> Vec<f32> {
+    (0..n).map(|i| (amp * (2.0 * PI * freq * i as f64 / fs + phase).sin()) as f32).collect()
+}
+
+/// Synthetic drum loop: kicks (pitch-swept sine), snares (noise bursts), hats (high-passed noise).
+pub fn drums(fs: f64, seconds: f64, seed: u64) -> Vec<f32> {
+    let n = (fs * seconds) as usize;
+    let mut rng = TestRng(seed);
+    let mut out = vec![0.0f32; n];
+    let beat = (fs * 0.25) as usize;
+    for start in (0..n).step_by(beat) {
+        let k = start / beat;
+        let len = (fs * 0.2) as usize;
+        for i in 0..len.min(n - start) {
+            let t = i as f64 / fs;
+            let v = if k % 2 == 0 {
+                let f = 50.0 + 120.0 * (-t * 30.0).exp();
+                (2.0 * PI * f * t).sin() * (-t * 12.0).exp()
+            } else {
+                rng.uniform() * (-t * 25.0).exp() * 0.8
+            };
+            out[start + i] += v as f32;
+        }
+    }
+    let mut prev = 0.0;
+    for v in out.iter_mut() {
+        let noise = rng.uniform() as f32 * 0.05;
+        let hp = noise - prev;
+        prev = noise;
+        *v += hp;
+    }
+    out
+}
