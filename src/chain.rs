@@ -147,15 +147,12 @@ impl Chain {
 
     fn apply(&mut self, s: &Settings) {
         self.settings = *s;
-        self.input_gain.set_target(db_to_gain(
-            finite_or(s.input_gain_db, 0.0).clamp(MIN_INPUT_GAIN_DB, MAX_INPUT_GAIN_DB),
-        ));
-        self.output_gain.set_target(db_to_gain(
-            finite_or(s.output_gain_db, 0.0).clamp(MIN_OUTPUT_GAIN_DB, MAX_OUTPUT_GAIN_DB),
-        ));
+        self.input_gain
+            .set_target(db_to_gain(finite_or(s.input_gain_db, 0.0).clamp(MIN_INPUT_GAIN_DB, MAX_INPUT_GAIN_DB)));
+        self.output_gain
+            .set_target(db_to_gain(finite_or(s.output_gain_db, 0.0).clamp(MIN_OUTPUT_GAIN_DB, MAX_OUTPUT_GAIN_DB)));
         self.wet_mix.set_target(if s.bypass { 0.0 } else { 1.0 });
-        self.delta_mix
-            .set_target(if s.delta && !s.bypass { 1.0 } else { 0.0 });
+        self.delta_mix.set_target(if s.delta && !s.bypass { 1.0 } else { 0.0 });
         // Quantisation after the limiter may move a sample by up to `max_error`: the limiter
         // aims that much lower so the final output still respects the ceiling.
         let mut limiter = s.limiter;

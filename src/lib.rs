@@ -28,11 +28,7 @@ pub struct Lacquer {
 
 impl Default for Lacquer {
     fn default() -> Self {
-        Self {
-            params: Arc::new(LacquerParams::default()),
-            meters: Arc::new(MeterBus::new()),
-            chain: None,
-        }
+        Self { params: Arc::new(LacquerParams::default()), meters: Arc::new(MeterBus::new()), chain: None }
     }
 }
 
@@ -72,29 +68,18 @@ impl Plugin for Lacquer {
         config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let channels = layout
-            .main_output_channels
-            .map(|c| c.get() as usize)
-            .unwrap_or(2);
+        let channels = layout.main_output_channels.map(|c| c.get() as usize).unwrap_or(2);
         let rebuild = match &self.chain {
-            Some(chain) => {
-                chain.sample_rate() != config.sample_rate || chain.channels() != channels
-            }
+            Some(chain) => chain.sample_rate() != config.sample_rate || chain.channels() != channels,
             None => true,
         };
         if rebuild {
-            self.chain = Some(Chain::new(
-                config.sample_rate,
-                config.max_buffer_size as usize,
-                channels,
-            ));
+            self.chain = Some(Chain::new(config.sample_rate, config.max_buffer_size as usize, channels));
         }
         let chain = self.chain.as_mut().expect("chain was just built");
         chain.set_settings(&self.params.settings());
         chain.reset();
-        self.meters
-            .sample_rate
-            .store(config.sample_rate, std::sync::atomic::Ordering::Relaxed);
+        self.meters.sample_rate.store(config.sample_rate, std::sync::atomic::Ordering::Relaxed);
         context.set_latency_samples(chain.latency_samples() as u32);
         true
     }
@@ -127,14 +112,11 @@ impl Plugin for Lacquer {
             mono_sum(channels, start, end, &mut pre);
             match channels {
                 [mono] => chain.process(&mut [&mut mono[start..end]]),
-                [left, right, ..] => {
-                    chain.process(&mut [&mut left[start..end], &mut right[start..end]])
-                }
+                [left, right, ..] => chain.process(&mut [&mut left[start..end], &mut right[start..end]]),
                 [] => {}
             }
             mono_sum(channels, start, end, &mut post);
-            self.meters
-                .push_spectrum(&pre[..end - start], &post[..end - start]);
+            self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
             start = end;
         }
         self.meters.publish(&chain.take_meters());
@@ -171,12 +153,8 @@ impl ClapPlugin for Lacquer {
 
 impl Vst3Plugin for Lacquer {
     const VST3_CLASS_ID: [u8; 16] = *b"LacquerMasterFx1";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
-        Vst3SubCategory::Fx,
-        Vst3SubCategory::Mastering,
-        Vst3SubCategory::Dynamics,
-        Vst3SubCategory::Stereo,
-    ];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering, Vst3SubCategory::Dynamics, Vst3SubCategory::Stereo];
 }
 
 nice_export_clap!(Lacquer);

@@ -35,12 +35,7 @@ impl Default for MeterBus {
 
 impl MeterBus {
     pub fn new() -> Self {
-        let ring = || {
-            (0..SPECTRUM_RING)
-                .map(|_| AtomicF32::new(0.0))
-                .collect::<Vec<_>>()
-                .into_boxed_slice()
-        };
+        let ring = || (0..SPECTRUM_RING).map(|_| AtomicF32::new(0.0)).collect::<Vec<_>>().into_boxed_slice();
         Self {
             input_peak: [AtomicF32::new(0.0), AtomicF32::new(0.0)],
             output_peak: [AtomicF32::new(0.0), AtomicF32::new(0.0)],
@@ -60,10 +55,8 @@ impl MeterBus {
             max_into(&self.input_peak[ch], m.input_peak[ch]);
             max_into(&self.output_peak[ch], m.output_peak[ch]);
         }
-        self.limiter_gain_reduction_db
-            .store(m.limiter_gain_reduction_db, Ordering::Relaxed);
-        self.limiter_max_gain_reduction_db
-            .store(m.limiter_max_gain_reduction_db, Ordering::Relaxed);
+        self.limiter_gain_reduction_db.store(m.limiter_gain_reduction_db, Ordering::Relaxed);
+        self.limiter_max_gain_reduction_db.store(m.limiter_max_gain_reduction_db, Ordering::Relaxed);
         self.safety_clips.store(m.safety_clips, Ordering::Relaxed);
     }
 
@@ -75,10 +68,7 @@ impl MeterBus {
             self.pre[slot].store(a, Ordering::Relaxed);
             self.post[slot].store(b, Ordering::Relaxed);
         }
-        self.written.store(
-            start.wrapping_add(pre.len().min(post.len())),
-            Ordering::Release,
-        );
+        self.written.store(start.wrapping_add(pre.len().min(post.len())), Ordering::Release);
     }
 
     /// GUI thread: the most recent `pre.len()` samples of both rings, oldest first.

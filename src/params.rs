@@ -100,17 +100,9 @@ pub(crate) fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatPar
 }
 
 pub(crate) fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-1.5),
-        },
-    )
-    .with_unit(" ms")
-    .with_value_to_string(formatters::v2s_f32_rounded(1))
+    FloatParam::new(name, default, FloatRange::Skewed { min, max, factor: FloatRange::skew_factor(-1.5) })
+        .with_unit(" ms")
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
 pub(crate) fn pct_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
@@ -126,30 +118,17 @@ impl Default for LacquerParams {
         Self {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             input: InputParams {
-                gain_db: db_param(
-                    "Input Gain",
-                    0.0,
-                    chain::MIN_INPUT_GAIN_DB,
-                    chain::MAX_INPUT_GAIN_DB,
-                ),
+                gain_db: db_param("Input Gain", 0.0, chain::MIN_INPUT_GAIN_DB, chain::MAX_INPUT_GAIN_DB),
             },
             limiter: LimiterParams {
                 bypass: BoolParam::new("Limiter Bypass", false),
-                ceiling_db: db_param(
-                    "Ceiling",
-                    lim.ceiling_db,
-                    limiter::MIN_CEILING_DB,
-                    limiter::MAX_CEILING_DB,
-                )
-                .with_unit(" dBTP"),
+                ceiling_db: db_param("Ceiling", lim.ceiling_db, limiter::MIN_CEILING_DB, limiter::MAX_CEILING_DB)
+                    .with_unit(" dBTP"),
                 drive_db: db_param("Drive", lim.drive_db, 0.0, 24.0),
                 lookahead_ms: FloatParam::new(
                     "Lookahead",
                     lim.lookahead_ms,
-                    FloatRange::Linear {
-                        min: limiter::MIN_LOOKAHEAD_MS,
-                        max: limiter::MAX_LOOKAHEAD_MS,
-                    },
+                    FloatRange::Linear { min: limiter::MIN_LOOKAHEAD_MS, max: limiter::MAX_LOOKAHEAD_MS },
                 )
                 .with_unit(" ms")
                 .with_step_size(0.1)
@@ -159,16 +138,10 @@ impl Default for LacquerParams {
                 auto_release: BoolParam::new("Auto Release", lim.auto_release),
                 link_pct: pct_param("Stereo Link", lim.link_pct, 0.0, 100.0),
                 true_peak: BoolParam::new("True Peak", lim.true_peak),
-                oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4)
-                    .non_automatable(),
+                oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4).non_automatable(),
             },
             output: OutputParams {
-                gain_db: db_param(
-                    "Output Gain",
-                    0.0,
-                    chain::MIN_OUTPUT_GAIN_DB,
-                    chain::MAX_OUTPUT_GAIN_DB,
-                ),
+                gain_db: db_param("Output Gain", 0.0, chain::MIN_OUTPUT_GAIN_DB, chain::MAX_OUTPUT_GAIN_DB),
                 word_length: EnumParam::new("Word Length", WordLengthChoice::Float),
                 noise_shaping: BoolParam::new("Noise Shaping", false),
                 delta: BoolParam::new("Delta Listen", false),
@@ -245,9 +218,7 @@ impl ParamWriter {
             .map
             .iter()
             .find(|(pid, _, _)| pid == id)
-            .ok_or_else(|| {
-                format!("unknown parameter '{id}' (run `lacquer params` for the list)")
-            })?;
+            .ok_or_else(|| format!("unknown parameter '{id}' (run `lacquer params` for the list)"))?;
         // SAFETY: `ptr` points into `self.params`, which this struct keeps alive.
         unsafe {
             let steps = ptr.step_count();
@@ -271,9 +242,7 @@ impl ParamWriter {
                     let normalized = ptr.preview_normalized(plain);
                     if (ptr.preview_plain(normalized) - plain).abs() > 1e-3 * plain.abs().max(1.0) {
                         let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
-                        return Err(format!(
-                            "parameter '{id}' must be between {lo} and {hi}, got {plain}"
-                        ));
+                        return Err(format!("parameter '{id}' must be between {lo} and {hi}, got {plain}"));
                     }
                     Some(normalized)
                 }
@@ -300,9 +269,7 @@ impl ParamWriter {
                 unsafe {
                     let range = match ptr.step_count() {
                         Some(steps) => (0..=steps)
-                            .map(|s| {
-                                ptr.normalized_value_to_string(s as f32 / steps.max(1) as f32, true)
-                            })
+                            .map(|s| ptr.normalized_value_to_string(s as f32 / steps.max(1) as f32, true))
                             .collect::<Vec<_>>()
                             .join(" / "),
                         None => format!(

@@ -35,8 +35,8 @@ fn run(
     let n = left.len();
     // Pad with silence so the delayed tail comes out.
     let total = n + latency;
-    let mut l: Vec<f32> = left.iter().cloned().chain(std::iter::repeat(0.0).take(latency)).collect();
-    let mut r: Vec<f32> = right.iter().cloned().chain(std::iter::repeat(0.0).take(latency)).collect();
+    let mut l: Vec<f32> = left.iter().cloned().chain(std::iter::repeat_n(0.0, latency)).collect();
+    let mut r: Vec<f32> = right.iter().cloned().chain(std::iter::repeat_n(0.0, latency)).collect();
     let mut rng = TestRng(seed);
     let mut pos = 0;
     while pos < total {
@@ -52,9 +52,7 @@ fn run(
         lim.process(&mut l[pos..pos + len], &mut r[pos..pos + len]);
         pos += len;
     }
-    let ceiling = (0..total)
-        .map(|i| 10f64.powf(ceiling_db(i.saturating_sub(latency)) as f64 / 20.0))
-        .collect();
+    let ceiling = (0..total).map(|i| 10f64.powf(ceiling_db(i.saturating_sub(latency)) as f64 / 20.0)).collect();
     Run { left: l, right: r, ceiling, clips: lim.safety_clip_count() }
 }
 
@@ -65,7 +63,11 @@ fn check(run: &Run, label: &str) -> f64 {
         for (i, &y) in out.iter().enumerate() {
             assert!(y.is_finite(), "{label} ch{ch}: non-finite at {i}");
             // f32 rounding of the ceiling itself is the only slack allowed.
-            assert!((y.abs() as f64) <= run.ceiling[i] * (1.0 + 1e-6), "{label} ch{ch}: sample {i} = {y} over ceiling {}", run.ceiling[i]);
+            assert!(
+                (y.abs() as f64) <= run.ceiling[i] * (1.0 + 1e-6),
+                "{label} ch{ch}: sample {i} = {y} over ceiling {}",
+                run.ceiling[i]
+            );
         }
         let tp = true_peak_16x(out);
         for (i, &p) in tp.iter().enumerate() {
@@ -99,7 +101,12 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f32>, Vec<f32>, f32)> {
     let hot = drums(fs, 0.4, 7);
     vec![
         ("square", square(997.0, fs, n), square(997.0, fs, n), 6.0),
-        ("fs/4 at 45 deg", sine(fs / 4.0, fs, 1.0, std::f64::consts::FRAC_PI_4, n), sine(fs / 4.0, fs, 1.0, 0.0, n), 0.0),
+        (
+            "fs/4 at 45 deg",
+            sine(fs / 4.0, fs, 1.0, std::f64::consts::FRAC_PI_4, n),
+            sine(fs / 4.0, fs, 1.0, 0.0, n),
+            0.0,
+        ),
         ("0.45 fs sine", sine(0.45 * fs, fs, 1.0, 0.3, n), sine(0.45 * fs, fs, 1.0, 1.1, n), 3.0),
         ("19 kHz sine", sine(19_000.0, fs, 1.0, 0.7, n), sine(19_000.0, fs, 0.7, 0.2, n), 6.0),
         ("bass with spikes", spikes.clone(), spikes, 6.0),
@@ -166,7 +173,11 @@ fn ceiling_steps_and_ramps_are_honoured_sample_accurately() {
             _ if i < 30_000 => -2.0,
             _ if i < 40_000 => -2.0 - 10.0 * (i - 30_000) as f32 / 10_000.0,
             _ => {
-                if (i / 97) % 2 == 0 { -1.0 } else { -9.5 }
+                if (i / 97).is_multiple_of(2) {
+                    -1.0
+                } else {
+                    -9.5
+                }
             }
         }
     };
@@ -286,7 +297,10 @@ fn manual_release_recovers_63_percent_within_ten_percent_of_the_setting() {
         let t63 = (start..n).find(|&i| gain_db_at(i).is_some_and(|g| g >= target)).unwrap() - start;
         let ms = t63 as f64 / fs * 1000.0;
         let lookahead_ms = 1.5 + 0.1; // hold + smoothing delay the start by about the lookahead
-        assert!((ms - lookahead_ms - release_ms as f64).abs() <= 0.1 * release_ms as f64, "release {release_ms}: {ms:.1} ms");
+        assert!(
+            (ms - lookahead_ms - release_ms as f64).abs() <= 0.1 * release_ms as f64,
+            "release {release_ms}: {ms:.1} ms"
+        );
     }
 }
 
@@ -295,7 +309,12 @@ fn auto_release_is_faster_after_short_peaks_than_after_sustained_limiting() {
     let fs = 48_000.0;
     let recovery_ms = |loud_ms: f64| -> f64 {
         let mut lim = Limiter::new(fs as f32);
-        lim.set(&LimiterSettings { release_ms: 300.0, auto_release: true, ceiling_db: -6.0, ..LimiterSettings::default() });
+        lim.set(&LimiterSettings {
+            release_ms: 300.0,
+            auto_release: true,
+            ceiling_db: -6.0,
+            ..LimiterSettings::default()
+        });
         lim.reset();
         let latency = lim.latency_samples();
         let n = (fs * 3.0) as usize;

@@ -11,12 +11,7 @@ pub struct DelayLine {
 impl DelayLine {
     pub fn new(delay: usize) -> Self {
         let len = (delay + 1).next_power_of_two();
-        Self {
-            data: vec![0.0; len],
-            mask: len - 1,
-            pos: 0,
-            delay,
-        }
+        Self { data: vec![0.0; len], mask: len - 1, pos: 0, delay }
     }
 
     pub fn delay(&self) -> usize {
@@ -48,11 +43,7 @@ mod tests {
             let mut d = DelayLine::new(delay);
             let out: Vec<f32> = (0..200).map(|i| d.push(i as f32 + 1.0)).collect();
             for (i, &y) in out.iter().enumerate() {
-                let expected = if i >= delay {
-                    (i - delay) as f32 + 1.0
-                } else {
-                    0.0
-                };
+                let expected = if i >= delay { (i - delay) as f32 + 1.0 } else { 0.0 };
                 assert_eq!(y, expected);
             }
         }

@@ -54,11 +54,7 @@ pub struct Dither {
 impl Dither {
     /// The seed is fixed so that renders are reproducible sample for sample.
     pub fn new() -> Self {
-        Self {
-            settings: DitherSettings::default(),
-            rng: XorShift32::new(0x1ACC_0E12),
-            error: [0.0; 2],
-        }
+        Self { settings: DitherSettings::default(), rng: XorShift32::new(0x1ACC_0E12), error: [0.0; 2] }
     }
 
     pub fn reset(&mut self) {
@@ -67,9 +63,7 @@ impl Dither {
     }
 
     pub fn set(&mut self, settings: &DitherSettings) {
-        if settings.word_length != self.settings.word_length
-            || settings.noise_shaping != self.settings.noise_shaping
-        {
+        if settings.word_length != self.settings.word_length || settings.noise_shaping != self.settings.noise_shaping {
             self.error = [0.0; 2];
         }
         self.settings = *settings;
@@ -94,11 +88,7 @@ impl Dither {
         };
         let ch = ch.min(1);
         let inv = 1.0 / lsb;
-        let shaping = if self.settings.noise_shaping {
-            1.0
-        } else {
-            0.0
-        };
+        let shaping = if self.settings.noise_shaping { 1.0 } else { 0.0 };
         let mut error = self.error[ch];
         for x in samples.iter_mut() {
             let wanted = *x - shaping * error;
@@ -121,11 +111,7 @@ impl Default for Dither {
 mod tests {
     use super::*;
 
-    fn quantised(
-        settings: DitherSettings,
-        input: impl Fn(usize) -> f32,
-        n: usize,
-    ) -> (Vec<f32>, Vec<f32>) {
+    fn quantised(settings: DitherSettings, input: impl Fn(usize) -> f32, n: usize) -> (Vec<f32>, Vec<f32>) {
         let mut d = Dither::new();
         d.set(&settings);
         let original: Vec<f32> = (0..n).map(input).collect();
@@ -142,10 +128,7 @@ mod tests {
 
     #[test]
     fn sixteen_bit_lands_on_grid_with_half_lsb_rms_error() {
-        let settings = DitherSettings {
-            word_length: WordLength::Bits16,
-            noise_shaping: false,
-        };
+        let settings = DitherSettings { word_length: WordLength::Bits16, noise_shaping: false };
         let n = 200_000;
         let (a, b) = quantised(settings, |i| 0.3 * (i as f32 * 0.0123).sin(), n);
         let lsb = 1.0 / 32768.0;
@@ -165,10 +148,7 @@ mod tests {
     #[test]
     fn dither_decorrelates_a_low_level_tone() {
         // A tone at a quarter LSB vanishes without dither; with TPDF its mean is preserved.
-        let settings = DitherSettings {
-            word_length: WordLength::Bits16,
-            noise_shaping: false,
-        };
+        let settings = DitherSettings { word_length: WordLength::Bits16, noise_shaping: false };
         let lsb = 1.0 / 32768.0f32;
         let (_, b) = quantised(settings, |_| 0.25 * lsb, 400_000);
         let mean = b.iter().map(|&v| v as f64).sum::<f64>() / b.len() as f64 / lsb as f64;
@@ -179,10 +159,7 @@ mod tests {
     fn noise_shaping_moves_error_out_of_the_low_band() {
         let n = 1 << 16;
         let band_error = |shaping: bool| {
-            let settings = DitherSettings {
-                word_length: WordLength::Bits16,
-                noise_shaping: shaping,
-            };
+            let settings = DitherSettings { word_length: WordLength::Bits16, noise_shaping: shaping };
             let (a, b) = quantised(settings, |i| 0.2 * (i as f32 * 0.05).sin(), n);
             // Error low-passed by a 64-sample moving average (first null at fs/64): what remains
             // is the error below ~fs/128, which shaping should have pushed up in frequency.
@@ -206,10 +183,7 @@ mod tests {
     #[test]
     fn max_error_bounds_every_sample() {
         for shaping in [false, true] {
-            let settings = DitherSettings {
-                word_length: WordLength::Bits16,
-                noise_shaping: shaping,
-            };
+            let settings = DitherSettings { word_length: WordLength::Bits16, noise_shaping: shaping };
             let (a, b) = quantised(settings, |i| 0.9 * (i as f32 * 0.3).sin(), 100_000);
             let bound = Dither::max_error(&settings);
             for (x, q) in a.iter().zip(&b) {

@@ -8,7 +8,7 @@
 //! ramps down smoothly over the lookahead `L` before the peak and is no higher than r[t] on the
 //! samples t-W..=t+W around it (the guard W keeps the gain flat while the inter-sample peak next
 //! to t is reconstructed). The two cascaded boxes give an S-shaped attack with no corner, which is
-//! what keeps bass from being distorted by the gain change. The averages run on integers
+//! what keeps bass from being distorted by the gain change. The moving sums run on integers
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
 use super::math::fast_exp2;
@@ -27,23 +27,18 @@ pub struct ReleaseSettings {
     pub auto: bool,
 }
 
-/// Exact moving average of integers with floor rounding.
+/// Exact moving sum of integers (the average is taken once, after both boxes).
 #[derive(Debug, Clone)]
-struct BoxAverage {
+struct BoxSum {
     values: Vec<i64>,
     len: usize,
     pos: usize,
     sum: i64,
 }
 
-impl BoxAverage {
+impl BoxSum {
     fn new(max_len: usize) -> Self {
-        Self {
-            values: vec![0; max_len.max(1)],
-            len: 1,
-            pos: 0,
-            sum: 0,
-        }
+        Self { values: vec![0; max_len.max(1)], len: 1, pos: 0, sum: 0 }
     }
 
     fn reset(&mut self, len: usize) {
@@ -57,12 +52,8 @@ impl BoxAverage {
     fn push(&mut self, q: i64) -> i64 {
         self.sum += q - self.values[self.pos];
         self.values[self.pos] = q;
-        self.pos = if self.pos + 1 == self.len {
-            0
-        } else {
-            self.pos + 1
-        };
-        self.sum.div_euclid(self.len as i64)
+        self.pos = if self.pos + 1 == self.len { 0 } else { self.pos + 1 };
+        self.sum
     }
 }
 
@@ -73,8 +64,8 @@ pub struct GainPath {
     guard: usize,
     lookahead: usize,
     hold: SlidingMin,
-    box_a: BoxAverage,
-    box_b: BoxAverage,
+    box_a: BoxSum,
+    box_b: BoxSum,
     /// Instant-attack envelope with the (fast, in auto mode) release.
     fast: f32,
     /// Auto mode only: slow envelope whose depth tells sustained limiting from short peaks.
@@ -84,6 +75,8 @@ pub struct GainPath {
     slow_release_coeff: f32,
     auto: bool,
     release: ReleaseSettings,
+    /// 1 / (len_a * len_b * FIXED_ONE): turns the sum of sums into the average log2 gain.
+    average_scale: f64,
     /// Gains waiting `max_lookahead - lookahead` samples so the total delay never changes.
     pad: Vec<f32>,
     pad_pos: usize,
@@ -96,18 +89,15 @@ pub struct GainPath {
 impl GainPath {
     pub fn new(sample_rate: f32, max_lookahead: usize, guard: usize) -> Self {
         let max_lookahead = max_lookahead.max(1);
-        let release = ReleaseSettings {
-            release_ms: 100.0,
-            auto: false,
-        };
+        let release = ReleaseSettings { release_ms: 100.0, auto: false };
         let mut path = Self {
             sample_rate,
             max_lookahead,
             guard,
             lookahead: max_lookahead,
             hold: SlidingMin::new(max_lookahead + 2 * guard),
-            box_a: BoxAverage::new(max_lookahead),
-            box_b: BoxAverage::new(max_lookahead),
+            box_a: BoxSum::new(max_lookahead),
+            box_b: BoxSum::new(max_lookahead),
             fast: 0.0,
             slow: 0.0,
             fast_coeff: 0.0,
@@ -115,15 +105,13 @@ impl GainPath {
             slow_release_coeff: 0.0,
             auto: false,
             release,
+            average_scale: 1.0 / FIXED_ONE,
             pad: vec![1.0; max_lookahead + 1],
             pad_pos: 0,
             history: vec![0.0; 2 * max_lookahead + 2 * guard + 1],
             history_pos: 0,
         };
-        path.set_release(&ReleaseSettings {
-            release_ms: 100.0,
-            auto: false,
-        });
+        path.set_release(&ReleaseSettings { release_ms: 100.0, auto: false });
         path.configure_windows();
         path
     }
@@ -191,6 +179,7 @@ impl GainPath {
         let a = l.div_ceil(2);
         self.box_a.reset(a);
         self.box_b.reset(l + 1 - a);
+        self.average_scale = 1.0 / (a as f64 * (l + 1 - a) as f64 * FIXED_ONE);
         self.pad.fill(1.0);
         self.pad_pos = 0;
     }
@@ -200,11 +189,7 @@ impl GainPath {
     #[inline]
     pub fn push(&mut self, requirement_log2: f32) -> f32 {
         self.history[self.history_pos] = requirement_log2;
-        self.history_pos = if self.history_pos + 1 == self.history.len() {
-            0
-        } else {
-            self.history_pos + 1
-        };
+        self.history_pos = if self.history_pos + 1 == self.history.len() { 0 } else { self.history_pos + 1 };
         self.advance(requirement_log2)
     }
 
@@ -213,39 +198,26 @@ impl GainPath {
         let held = self.hold.push(requirement_log2.clamp(MIN_LOG2_GAIN, 0.0));
         // Instant attack; exponential release towards the held requirement. Both keep the
         // envelope at or below `held`, which is what the ceiling guarantee rests on.
-        self.fast = if held < self.fast {
-            held
-        } else {
-            held + (self.fast - held) * self.fast_coeff
-        };
+        self.fast = if held < self.fast { held } else { held + (self.fast - held) * self.fast_coeff };
         let envelope = if self.auto {
-            let coeff = if held < self.slow {
-                self.slow_attack_coeff
-            } else {
-                self.slow_release_coeff
-            };
+            let coeff = if held < self.slow { self.slow_attack_coeff } else { self.slow_release_coeff };
             self.slow = held + (self.slow - held) * coeff;
             self.fast.min(self.slow)
         } else {
             self.fast
         };
+        // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
+        // The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the
+        // limiter's numeric margin.
         let q = (envelope as f64 * FIXED_ONE).floor() as i64;
-        let smoothed = self.box_b.push(self.box_a.push(q));
-        let gain = fast_exp2((smoothed as f64 / FIXED_ONE) as f32);
+        let sum_of_sums = self.box_b.push(self.box_a.push(q));
+        let gain = fast_exp2((sum_of_sums as f64 * self.average_scale) as f32);
         // Pad: gains wait (max_lookahead - lookahead) samples.
         let pad_len = self.max_lookahead - self.lookahead;
         let n = self.pad.len();
         self.pad[self.pad_pos] = gain;
-        let read = if self.pad_pos >= pad_len {
-            self.pad_pos - pad_len
-        } else {
-            self.pad_pos + n - pad_len
-        };
-        self.pad_pos = if self.pad_pos + 1 == n {
-            0
-        } else {
-            self.pad_pos + 1
-        };
+        let read = if self.pad_pos >= pad_len { self.pad_pos - pad_len } else { self.pad_pos + n - pad_len };
+        self.pad_pos = if self.pad_pos + 1 == n { 0 } else { self.pad_pos + 1 };
         self.pad[read]
     }
 }
@@ -263,30 +235,18 @@ mod tests {
             let guard = 3;
             let max = 240;
             let mut path = GainPath::new(48_000.0, max, guard);
-            path.set_release(&ReleaseSettings {
-                release_ms: 5.0,
-                auto,
-            });
+            path.set_release(&ReleaseSettings { release_ms: 5.0, auto });
             path.set_lookahead(lookahead);
             let delay = path.delay_samples();
             let reqs: Vec<f32> = (0..20_000)
-                .map(|_| {
-                    if rng.next_u32() % 50 == 0 {
-                        -8.0 * (rng.next_centered() + 0.5)
-                    } else {
-                        0.0
-                    }
-                })
+                .map(|_| if rng.next_u32().is_multiple_of(50) { -8.0 * (rng.next_centered() + 0.5) } else { 0.0 })
                 .collect();
             let gains: Vec<f32> = reqs.iter().map(|&r| path.push(r)).collect();
-            for t in 0..reqs.len() {
-                let needed = reqs[t].exp2();
+            for (t, req) in reqs.iter().enumerate() {
+                let needed = req.exp2();
                 for s in t.saturating_sub(guard)..=(t + guard) {
                     if let Some(&g) = gains.get(s + delay) {
-                        assert!(
-                            g <= needed * (1.0 + 1e-6),
-                            "L={lookahead} t={t} s={s} g={g} needed={needed}"
-                        );
+                        assert!(g <= needed * (1.0 + 1e-6), "L={lookahead} t={t} s={s} g={g} needed={needed}");
                     }
                 }
             }
@@ -316,10 +276,7 @@ mod tests {
         let fs = 48_000.0;
         let release_ms = 100.0;
         let mut path = GainPath::new(fs, 48, 2);
-        path.set_release(&ReleaseSettings {
-            release_ms,
-            auto: false,
-        });
+        path.set_release(&ReleaseSettings { release_ms, auto: false });
         path.set_lookahead(48);
         let mut gains = Vec::new();
         for i in 0..48_000 {
@@ -328,10 +285,7 @@ mod tests {
         // Log gain recovers by 63 % (1 - 1/e) one time constant after the recovery starts.
         let start = gains.iter().rposition(|&g| g <= 0.25 + 1e-6).unwrap();
         let target = -2.0 * (-1.0f32).exp();
-        let t63 = gains[start..]
-            .iter()
-            .position(|&g| g.log2() >= target)
-            .unwrap();
+        let t63 = gains[start..].iter().position(|&g| g.log2() >= target).unwrap();
         let ms = t63 as f32 / fs * 1000.0;
         assert!((ms - release_ms).abs() < 0.1 * release_ms, "{ms} ms");
     }
@@ -354,11 +308,7 @@ mod tests {
         }
         for t in 0..reqs.len() {
             if reqs[t] < 0.0 && t + delay < gains.len() {
-                assert!(
-                    gains[t + delay] <= 0.125 * (1.0 + 1e-6),
-                    "t={t} g={}",
-                    gains[t + delay]
-                );
+                assert!(gains[t + delay] <= 0.125 * (1.0 + 1e-6), "t={t} g={}", gains[t + delay]);
             }
         }
     }

@@ -22,7 +22,7 @@
 //!   lookahead and oversampling settings.
 
 use super::gain_path::{GainPath, ReleaseSettings};
-use super::interpolator::PeakInterpolator;
+use super::interpolator::{PeakInterpolator, HISTORY_SAMPLES};
 use super::math::{db_to_gain, fast_log2, gain_to_db};
 use super::smoother::LinearSmoother;
 
@@ -109,10 +109,7 @@ struct Ring {
 impl Ring {
     fn new(min_len: usize, fill: f32) -> Self {
         let len = (min_len + 1).next_power_of_two();
-        Self {
-            data: vec![fill; len],
-            mask: len - 1,
-        }
+        Self { data: vec![fill; len], mask: len - 1 }
     }
     #[inline]
     fn write(&mut self, pos: usize, v: f32) {
@@ -160,6 +157,8 @@ impl Limiter {
         let gain_path = GainPath::new(sample_rate, max_lookahead, GUARD_SAMPLES);
         let latency = detector_delay + gain_path.delay_samples();
         let detectors = || [1, 2, 4, 8].map(PeakInterpolator::new);
+        // The audio and drive rings also refill a newly chosen detector (`switch_detector`).
+        let history = (latency + 1).max(HISTORY_SAMPLES);
         let mut limiter = Self {
             sample_rate,
             settings: LimiterSettings::default(),
@@ -168,8 +167,8 @@ impl Limiter {
             detectors: [detectors(), detectors()],
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
-            audio: [Ring::new(latency + 1, 0.0), Ring::new(latency + 1, 0.0)],
-            drive_history: Ring::new(latency + 1, 1.0),
+            audio: [Ring::new(history, 0.0), Ring::new(history, 0.0)],
+            drive_history: Ring::new(history, 1.0),
             ceiling_history: Ring::new(latency + 1, 1.0),
             detect_ceiling_history: Ring::new(latency + 1, 0.0),
             pos: 0,
@@ -195,9 +194,7 @@ impl Limiter {
 
     pub fn reset(&mut self) {
         for ch in 0..2 {
-            self.detectors[ch]
-                .iter_mut()
-                .for_each(PeakInterpolator::reset);
+            self.detectors[ch].iter_mut().for_each(PeakInterpolator::reset);
             self.gain_paths[ch].reset();
             self.audio[ch].data.fill(0.0);
         }
@@ -205,9 +202,7 @@ impl Limiter {
         self.drive.reset(drive);
         self.drive_history.data.fill(drive);
         self.ceiling_history.data.fill(self.ceiling_gain);
-        self.detect_ceiling_history
-            .data
-            .fill(self.detect_ceiling_log2);
+        self.detect_ceiling_history.data.fill(self.detect_ceiling_log2);
         self.mix.reset(if self.settings.bypass { 0.0 } else { 1.0 });
         self.pos = 0;
         self.reset_meters();
@@ -237,22 +232,12 @@ impl Limiter {
         if *s == self.settings {
             return;
         }
-        let ceiling_db = if s.ceiling_db.is_finite() {
-            s.ceiling_db.clamp(MIN_CEILING_DB, MAX_CEILING_DB)
-        } else {
-            -1.0
-        };
+        let ceiling_db =
+            if s.ceiling_db.is_finite() { s.ceiling_db.clamp(MIN_CEILING_DB, MAX_CEILING_DB) } else { -1.0 };
         self.ceiling_gain = db_to_gain(ceiling_db);
-        let os = if s.true_peak && s.oversampling == Oversampling::X1 {
-            Oversampling::X2
-        } else {
-            s.oversampling
-        };
+        let os = if s.true_peak && s.oversampling == Oversampling::X1 { Oversampling::X2 } else { s.oversampling };
         let (ratio_index, margin_db) = if s.true_peak {
-            (
-                os.index(),
-                TRUE_PEAK_MARGIN_DB[os.index()] + NUMERIC_MARGIN_DB,
-            )
+            (os.index(), TRUE_PEAK_MARGIN_DB[os.index()] + NUMERIC_MARGIN_DB)
         } else {
             (Oversampling::X1.index(), NUMERIC_MARGIN_DB)
         };
@@ -260,16 +245,12 @@ impl Limiter {
         if ratio_index != self.active_ratio {
             self.switch_detector(ratio_index);
         }
-        self.drive
-            .set_target(db_to_gain(s.drive_db.clamp(0.0, 24.0)));
+        self.drive.set_target(db_to_gain(s.drive_db.clamp(0.0, 24.0)));
         self.mix.set_target(if s.bypass { 0.0 } else { 1.0 });
         self.link = (s.link_pct / 100.0).clamp(0.0, 1.0);
         let lookahead_ms = s.lookahead_ms.clamp(MIN_LOOKAHEAD_MS, MAX_LOOKAHEAD_MS);
         let lookahead = ((lookahead_ms / 1000.0 * self.sample_rate).round() as usize).max(1);
-        let release = ReleaseSettings {
-            release_ms: s.release_ms.clamp(1.0, 1000.0),
-            auto: s.auto_release,
-        };
+        let release = ReleaseSettings { release_ms: s.release_ms.clamp(1.0, 1000.0), auto: s.auto_release };
         for path in &mut self.gain_paths {
             path.set_release(&release);
             path.set_lookahead(lookahead);
@@ -279,11 +260,10 @@ impl Limiter {
 
     /// Refills the newly chosen detector with the recent input so its estimates are valid at once.
     fn switch_detector(&mut self, ratio_index: usize) {
-        let taps = crate::dsp::interpolator::TAPS_PER_PHASE;
         for ch in 0..2 {
             let det = &mut self.detectors[ch][ratio_index];
             det.reset();
-            for k in (0..taps).rev() {
+            for k in (0..HISTORY_SAMPLES).rev() {
                 let x = self.audio[ch].read(self.pos.wrapping_sub(1), k)
                     * self.drive_history.read(self.pos.wrapping_sub(1), k);
                 det.push(x);
@@ -303,8 +283,7 @@ impl Limiter {
             let pos = self.pos;
             self.drive_history.write(pos, drive);
             self.ceiling_history.write(pos, self.ceiling_gain);
-            self.detect_ceiling_history
-                .write(pos, self.detect_ceiling_log2);
+            self.detect_ceiling_history.write(pos, self.detect_ceiling_log2);
             // The ceiling in force for the detected sample: it travels with the audio.
             let ceiling_log2 = self.detect_ceiling_history.read(pos, self.detector_delay);
             let mut requirement = [0.0f32; 2];

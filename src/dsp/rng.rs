@@ -9,9 +9,7 @@ pub struct XorShift32 {
 
 impl XorShift32 {
     pub fn new(seed: u32) -> Self {
-        Self {
-            state: if seed == 0 { 0x9E37_79B9 } else { seed },
-        }
+        Self { state: if seed == 0 { 0x9E37_79B9 } else { seed } }
     }
 
     #[inline]

@@ -17,13 +17,7 @@ impl SlidingMin {
     /// `max_window` bounds every later [`set_window`](Self::set_window).
     pub fn new(max_window: usize) -> Self {
         let capacity = max_window.max(1) + 1;
-        Self {
-            values: vec![(0, 0.0); capacity],
-            head: 0,
-            len: 0,
-            window: max_window.max(1) as u64,
-            index: 0,
-        }
+        Self { values: vec![(0, 0.0); capacity], head: 0, len: 0, window: max_window.max(1) as u64, index: 0 }
     }
 
     pub fn set_window(&mut self, window: usize) {
@@ -91,10 +85,7 @@ mod tests {
         let mut sm = SlidingMin::new(8);
         let data: Vec<f32> = (0..100).chain((0..100).rev()).map(|v| v as f32).collect();
         for i in 0..data.len() {
-            let expected = data[i.saturating_sub(7)..=i]
-                .iter()
-                .cloned()
-                .fold(f32::INFINITY, f32::min);
+            let expected = data[i.saturating_sub(7)..=i].iter().cloned().fold(f32::INFINITY, f32::min);
             assert_eq!(sm.push(data[i]), expected, "at {i}");
         }
     }

@@ -15,13 +15,7 @@ impl LinearSmoother {
     /// `ramp_ms` is how long a change of any size takes to arrive.
     pub fn new(sample_rate: f32, ramp_ms: f32, initial: f32) -> Self {
         let ramp_samples = ((sample_rate * ramp_ms / 1000.0).round() as u32).max(1);
-        Self {
-            current: initial,
-            target: initial,
-            step: 0.0,
-            remaining: 0,
-            ramp_samples,
-        }
+        Self { current: initial, target: initial, step: 0.0, remaining: 0, ramp_samples }
     }
 
     pub fn ramp_samples(&self) -> u32 {
@@ -48,14 +42,11 @@ impl LinearSmoother {
     }
 
     #[inline]
+    #[allow(clippy::should_implement_trait)] // a smoother is not an iterator: it never ends
     pub fn next(&mut self) -> f32 {
         if self.remaining > 0 {
             self.remaining -= 1;
-            self.current = if self.remaining == 0 {
-                self.target
-            } else {
-                self.current + self.step
-            };
+            self.current = if self.remaining == 0 { self.target } else { self.current + self.step };
         }
         self.current
     }

@@ -100,7 +100,7 @@ pub fn drums(fs: f64, seconds: f64, seed: u64) -> Vec<f32> {
         let len = (fs * 0.2) as usize;
         for i in 0..len.min(n - start) {
             let t = i as f64 / fs;
-            let v = if k % 2 == 0 {
+            let v = if k.is_multiple_of(2) {
                 let f = 50.0 + 120.0 * (-t * 30.0).exp();
                 (2.0 * PI * f * t).sin() * (-t * 12.0).exp()
             } else {

@@ -1,3 +1,189 @@
-fn main() -> nice_plug_xtask::Result<()> {
-    nice_plug_xtask::main()
+//! `cargo xtask`: the project's entry points.
+//!
+//! - `cargo xtask install`: the main job. Installs missing system packages, builds the CLAP and
+//!   VST3 bundles, copies them to ~/.clap and ~/.vst3, and masters the built-in demo mix.
+//! - `cargo xtask test`: the full test suite (format, lints, all tests, bundle build).
+//! - `cargo xtask setup`: only the system packages.
+//! - `cargo xtask bundle lacquer --release`: nice-plug's bundler.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+type Result<T> = std::result::Result<T, String>;
+
+/// Debian/Ubuntu packages the build needs: ALSA and JACK headers (nice-plug's standalone
+/// backends), X11/XCB/GL/xkbcommon (baseview + egui), pkg-config to find them, and xvfb for
+/// headless screenshots of the editor.
+const SYSTEM_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libasound2-dev",
+    "libjack-jackd2-dev",
+    "libx11-xcb-dev",
+    "libxcursor-dev",
+    "libxcb-icccm4-dev",
+    "libxcb-dri2-0-dev",
+    "libgl1-mesa-dev",
+    "libxkbcommon-dev",
+    "xvfb",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("install") => install(),
+        Some("test") => test(),
+        _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
+    };
+    if let Err(message) = result {
+        eprintln!("xtask: error: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    println!("xtask: running {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+/// Installs the missing system packages with apt-get (through sudo when not root).
+fn setup() -> Result<()> {
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        println!(
+            "xtask: not a Debian/Ubuntu system; make sure the equivalents of these are installed: {}",
+            SYSTEM_PACKAGES.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = SYSTEM_PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    if missing.is_empty() {
+        println!("xtask: system packages present");
+        return Ok(());
+    }
+    println!("xtask: installing missing system packages: {}", missing.join(" "));
+    let sudo = !is_root();
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut full: Vec<&str> = Vec::new();
+        if sudo {
+            full.extend(["-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        } else {
+            full.extend(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        }
+        full.extend(args);
+        if sudo {
+            run("sudo", &full)
+        } else {
+            run("env", &full)
+        }
+    };
+    let mut install_args = vec!["install", "-y", "--no-install-recommends"];
+    install_args.extend(missing.iter());
+    apt(&["update"]).and_then(|_| apt(&install_args)).map_err(|e| {
+        format!(
+            "{e}\nInstall these packages yourself, then run the command again: sudo apt-get install {}",
+            missing.join(" ")
+        )
+    })
+}
+
+fn home() -> Result<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| "HOME is not set".to_string())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(|e| format!("cannot replace {}: {e}", to.display()))?;
+    }
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(|e| format!("cannot copy to {}: {e}", target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the bundles (release) and returns the folder they are in.
+fn bundle() -> Result<PathBuf> {
+    nice_plug_xtask::main_with_args("cargo xtask", ["bundle", "lacquer", "--release"].map(String::from))
+        .map_err(|e| format!("bundling failed: {e:#}"))?;
+    let bundled = workspace_root().join("target").join("bundled");
+    for name in ["Lacquer.clap", "Lacquer.vst3"] {
+        if !bundled.join(name).exists() {
+            return Err(format!("bundle {name} was not produced in {}", bundled.display()));
+        }
+    }
+    Ok(bundled)
+}
+
+fn install() -> Result<()> {
+    setup()?;
+    let bundled = bundle()?;
+    let home = home()?;
+    let clap_dir = home.join(".clap");
+    let vst3_dir = home.join(".vst3");
+    std::fs::create_dir_all(&clap_dir).map_err(|e| format!("cannot create {}: {e}", clap_dir.display()))?;
+    let clap_target = clap_dir.join("Lacquer.clap");
+    std::fs::copy(bundled.join("Lacquer.clap"), &clap_target)
+        .map_err(|e| format!("cannot copy to {}: {e}", clap_target.display()))?;
+    let vst3_target = vst3_dir.join("Lacquer.vst3");
+    copy_dir(&bundled.join("Lacquer.vst3"), &vst3_target)?;
+
+    let demo_dir = workspace_root().join("target").join("demo");
+    std::fs::create_dir_all(&demo_dir).map_err(|e| format!("cannot create {}: {e}", demo_dir.display()))?;
+    let cli = workspace_root().join("target").join("release").join("lacquer");
+    let mix = demo_dir.join("demo-mix.wav");
+    let master = demo_dir.join("demo-master.wav");
+    let cli_str = cli.to_string_lossy().to_string();
+    run(&cli_str, &["demo", &mix.to_string_lossy(), "--force"])?;
+    run(&cli_str, &["master", &mix.to_string_lossy(), &master.to_string_lossy(), "--force"])?;
+    println!();
+    println!("Done.");
+    println!("  CLAP plugin : {}", clap_target.display());
+    println!("  VST3 plugin : {}", vst3_target.display());
+    println!("  bundles     : {}", bundled.display());
+    println!("  CLI         : {}", cli.display());
+    println!("  demo mix    : {}", mix.display());
+    println!("  demo master : {}", master.display());
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    setup()?;
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    run("cargo", &["test", "--workspace"])?;
+    // The bundles must build (release, as users get them).
+    bundle()?;
+    println!("xtask: all tests passed and the bundles build");
+    Ok(())
 }

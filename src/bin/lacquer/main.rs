@@ -1,0 +1,185 @@
+//! `lacquer`: the offline mastering CLI. It runs the plugin's own chain on files.
+//!
+//! Every failure is one line on stderr and a non-zero exit; no command ever leaves a partial
+//! output file behind.
+
+mod analyze;
+mod audio_io;
+mod demo;
+mod render;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use lacquer::dsp::dither::WordLength;
+use lacquer::params::{LacquerParams, ParamWriter};
+
+use audio_io::OutputFormat;
+
+#[derive(Parser)]
+#[command(name = "lacquer", version, about = "Lacquer mastering chain, offline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Master IN into OUT (WAV) with the same chain as the plugin.
+    Master {
+        input: PathBuf,
+        output: PathBuf,
+        /// Set a parameter by its stable ID, e.g. --set lim_ceiling=-1.0 (repeatable).
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        /// Output sample format: 16, 24 (TPDF-dithered integer) or 32f (float).
+        #[arg(long, default_value = "24")]
+        format: String,
+        /// Overwrite OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Measure loudness and peaks of one or more files.
+    Analyze {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per file (an array for several).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the parameters with their IDs, ranges and defaults.
+    Params,
+    /// Write the built-in demo mix (a few bars of synthesised drums, bass and chords) to OUT.
+    Demo {
+        output: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Master { input, output, set, format, force } => master(&input, &output, &set, &format, force),
+        Command::Analyze { files, json } => analyze_files(&files, json),
+        Command::Params => {
+            list_params();
+            Ok(())
+        }
+        Command::Demo { output, force } => write_demo(&output, force),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("lacquer: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Refuses to overwrite without --force, and refuses to write over the input in any case.
+fn check_output(input: Option<&Path>, output: &Path, force: bool) -> Result<(), String> {
+    if let Some(input) = input {
+        let same = match (std::fs::canonicalize(input), canonical_output(output)) {
+            (Ok(a), Some(b)) => a == b,
+            _ => false,
+        };
+        if same {
+            return Err(format!("{}: output path is the input file; choose another output", output.display()));
+        }
+    }
+    if output.exists() && !force {
+        return Err(format!("{}: already exists (use --force to overwrite)", output.display()));
+    }
+    Ok(())
+}
+
+fn canonical_output(output: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(output) {
+        return Some(p);
+    }
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(output.file_name()?))
+}
+
+fn master(input: &Path, output: &Path, set: &[String], format: &str, force: bool) -> Result<(), String> {
+    let format = OutputFormat::parse(format)?;
+    check_output(Some(input), output, force)?;
+    let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
+    let mut explicit_word_length = false;
+    for assignment in set {
+        let (id, value) =
+            assignment.split_once('=').ok_or_else(|| format!("--set expects ID=VALUE, got '{assignment}'"))?;
+        writer.set(id.trim(), value)?;
+        explicit_word_length |= id.trim() == "out_bits";
+    }
+    let mut settings = writer.params().settings();
+    if !explicit_word_length {
+        // The file's word length decides the dither, unless the user chose one explicitly.
+        settings.dither.word_length = match format {
+            OutputFormat::Float32 => WordLength::Float,
+            OutputFormat::Int24 => WordLength::Bits24,
+            OutputFormat::Int16 => WordLength::Bits16,
+        };
+    }
+    let audio = audio_io::read(input)?;
+    let before = analyze::measure(&input.display().to_string(), &audio);
+    let mastered = render::render(&audio, &settings, std::io::stderr().is_terminal());
+    audio_io::write_wav(output, &mastered, format)?;
+    let after = analyze::measure(&output.display().to_string(), &mastered);
+    let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
+    println!(
+        "mastered {} -> {}\n  integrated {} -> {} LUFS, true peak {} -> {} dBTP, LRA {} -> {} LU",
+        input.display(),
+        output.display(),
+        show(before.integrated_lufs),
+        show(after.integrated_lufs),
+        show(before.true_peak_dbtp),
+        show(after.true_peak_dbtp),
+        show(before.loudness_range_lu),
+        show(after.loudness_range_lu),
+    );
+    Ok(())
+}
+
+fn analyze_files(files: &[PathBuf], json: bool) -> Result<(), String> {
+    let mut reports = Vec::with_capacity(files.len());
+    for file in files {
+        let audio = audio_io::read(file)?;
+        reports.push(analyze::measure(&file.display().to_string(), &audio));
+    }
+    if json {
+        let text = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        }
+        .map_err(|e| format!("cannot format JSON ({e})"))?;
+        println!("{text}");
+    } else {
+        reports.iter().for_each(analyze::print_text);
+    }
+    Ok(())
+}
+
+fn list_params() {
+    let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
+    for (id, name, group, range) in writer.table() {
+        let default = writer.describe(&id).unwrap_or_default();
+        let group = if group.is_empty() { "Global".to_string() } else { group };
+        println!("{id:<16} {group:<10} {name:<18} default {default:<14} range {range}");
+    }
+}
+
+fn write_demo(output: &Path, force: bool) -> Result<(), String> {
+    check_output(None, output, force)?;
+    audio_io::write_wav(output, &demo::demo_mix(), OutputFormat::Int24)?;
+    println!("wrote the demo mix to {}", output.display());
+    Ok(())
+}
