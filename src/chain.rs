@@ -9,6 +9,7 @@
 use crate::dsp::delay::DelayLine;
 use crate::dsp::dither::{Dither, DitherSettings};
 use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::loudness::LoudnessMeter;
 use crate::dsp::math::{db_to_gain, gain_to_db, sanitize};
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::MAX_CHUNK;
@@ -49,7 +50,50 @@ impl Default for Settings {
     }
 }
 
-/// Readings since the last [`Chain::take_meters`].
+/// Loudness readings of one metering point (BS.1770-4 / EBU R128); `-inf` until measurable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudnessReadings {
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+    pub integrated_lufs: f32,
+    pub loudness_range_lu: f32,
+    /// Highest true peak per channel since the last loudness reset.
+    pub true_peak_dbtp: [f32; 2],
+    /// True peak per channel over the last block (for the meter bars).
+    pub block_true_peak_dbtp: [f32; 2],
+    pub correlation: f32,
+}
+
+impl Default for LoudnessReadings {
+    fn default() -> Self {
+        let ninf = f32::NEG_INFINITY;
+        Self {
+            momentary_lufs: ninf,
+            short_term_lufs: ninf,
+            integrated_lufs: ninf,
+            loudness_range_lu: ninf,
+            true_peak_dbtp: [ninf; 2],
+            block_true_peak_dbtp: [ninf; 2],
+            correlation: 0.0,
+        }
+    }
+}
+
+impl LoudnessReadings {
+    fn read(meter: &LoudnessMeter) -> Self {
+        Self {
+            momentary_lufs: meter.momentary_lufs(),
+            short_term_lufs: meter.short_term_lufs(),
+            integrated_lufs: meter.integrated_lufs(),
+            loudness_range_lu: meter.loudness_range_lu(),
+            true_peak_dbtp: [meter.true_peak_dbtp(0), meter.true_peak_dbtp(1)],
+            block_true_peak_dbtp: [meter.block_true_peak_dbtp(0), meter.block_true_peak_dbtp(1)],
+            correlation: meter.correlation(),
+        }
+    }
+}
+
+/// Readings since the last [`Chain::take_meters`] (peaks are linear sample peaks).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ChainMeters {
     pub input_peak: [f32; 2],
@@ -57,6 +101,8 @@ pub struct ChainMeters {
     pub limiter_gain_reduction_db: f32,
     pub limiter_max_gain_reduction_db: f32,
     pub safety_clips: u64,
+    pub input_loudness: LoudnessReadings,
+    pub output_loudness: LoudnessReadings,
 }
 
 pub struct Chain {
@@ -74,6 +120,12 @@ pub struct Chain {
     delta_mix: LinearSmoother,
     meters: ChainMeters,
     latency: usize,
+    /// Input and output loudness meters (the plugin's; the CLI measures files separately).
+    loudness_in: LoudnessMeter,
+    loudness_out: LoudnessMeter,
+    /// Loudness metering runs only while this is set: the plugin pauses it while the
+    /// transport is stopped, and offline renders switch it off.
+    loudness_running: bool,
 }
 
 impl Chain {
@@ -99,6 +151,9 @@ impl Chain {
             delta_mix: LinearSmoother::new(sample_rate, BYPASS_FADE_MS, 0.0),
             meters: ChainMeters::default(),
             latency,
+            loudness_in: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
+            loudness_out: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
+            loudness_running: true,
         };
         chain.apply(&settings);
         chain.reset();
@@ -136,6 +191,21 @@ impl Chain {
         self.wet_mix.reset(self.wet_mix.target());
         self.delta_mix.reset(self.delta_mix.target());
         self.meters = ChainMeters::default();
+        self.loudness_in.reset();
+        self.loudness_out.reset();
+    }
+
+    /// Starts or pauses loudness metering (integrated and LRA keep their state while paused).
+    pub fn set_loudness_running(&mut self, running: bool) {
+        self.loudness_running = running;
+    }
+
+    /// Restarts integrated loudness, LRA and the max holds (the GUI's reset button, or
+    /// transport start when the user asked for it).
+    pub fn reset_loudness(&mut self) {
+        self.loudness_in.reset();
+        self.loudness_out.reset();
+        self.limiter.reset_meters();
     }
 
     /// Takes a new snapshot of the parameters. Never allocates; continuous values are smoothed.
@@ -168,6 +238,8 @@ impl Chain {
         m.limiter_gain_reduction_db = self.limiter.gain_reduction_db();
         m.limiter_max_gain_reduction_db = self.limiter.max_gain_reduction_db();
         m.safety_clips = self.limiter.safety_clip_count();
+        m.input_loudness = LoudnessReadings::read(&self.loudness_in);
+        m.output_loudness = LoudnessReadings::read(&self.loudness_out);
         self.meters.input_peak = [0.0; 2];
         self.meters.output_peak = [0.0; 2];
         m
@@ -183,6 +255,11 @@ impl Chain {
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let stereo = channels.len() >= 2;
+        if self.loudness_running && n > 0 {
+            let left: &[f32] = &channels[0][..n];
+            let right: &[f32] = if stereo { &channels[1][..n] } else { left };
+            self.loudness_in.process(left, right);
+        }
         let mut start = 0;
         while start < n {
             let len = (n - start).min(MAX_CHUNK);
@@ -204,6 +281,11 @@ impl Chain {
                 channels[1][start..start + len].copy_from_slice(&right[..len]);
             }
             start += len;
+        }
+        if self.loudness_running && n > 0 {
+            let left: &[f32] = &channels[0][..n];
+            let right: &[f32] = if stereo { &channels[1][..n] } else { left };
+            self.loudness_out.process(left, right);
         }
     }
 

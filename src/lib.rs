@@ -24,11 +24,18 @@ pub struct Lacquer {
     meters: Arc<MeterBus>,
     /// Built in `activate` (the only place the chain allocates), `None` before.
     chain: Option<Chain>,
+    /// Transport state of the previous block, to detect play starts.
+    was_playing: bool,
 }
 
 impl Default for Lacquer {
     fn default() -> Self {
-        Self { params: Arc::new(LacquerParams::default()), meters: Arc::new(MeterBus::new()), chain: None }
+        Self {
+            params: Arc::new(LacquerParams::default()),
+            meters: Arc::new(MeterBus::new()),
+            chain: None,
+            was_playing: false,
+        }
     }
 }
 
@@ -94,11 +101,21 @@ impl Plugin for Lacquer {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(chain) = self.chain.as_mut() else {
             return ProcessStatus::Normal;
         };
+        // Loudness runs while the transport plays (EBU Tech 3341: start/pause/reset act on
+        // integrated and LRA together); reset on request from the GUI or on play start.
+        let playing = context.transport().playing;
+        let play_started = playing && !self.was_playing;
+        self.was_playing = playing;
+        chain.set_loudness_running(playing);
+        let reset_requested = self.meters.reset_requested.swap(false, std::sync::atomic::Ordering::Relaxed);
+        if reset_requested || (play_started && self.params.output.meter_auto_reset.value()) {
+            chain.reset_loudness();
+        }
         // With sample-accurate automation the wrapper splits the block at every parameter
         // change, so this snapshot is exact for the whole (sub-)block.
         chain.set_settings(&self.params.settings());

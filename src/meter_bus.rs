@@ -4,11 +4,11 @@
 //! takes them; the spectrum tap is a ring of atomics holding pre- and post-chain mono sums that
 //! the GUI copies out and transforms on its own thread.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use atomic_float::AtomicF32;
 
-use crate::chain::ChainMeters;
+use crate::chain::{ChainMeters, LoudnessReadings};
 
 /// Samples kept for the spectrum: four times the GUI's FFT size, so a GUI copy can never be
 /// lapped by the writer in practice.
@@ -21,6 +21,10 @@ pub struct MeterBus {
     pub limiter_max_gain_reduction_db: AtomicF32,
     pub safety_clips: AtomicU64,
     pub sample_rate: AtomicF32,
+    pub input_loudness: LoudnessAtomics,
+    pub output_loudness: LoudnessAtomics,
+    /// Set by the GUI's reset button; the audio thread clears it when it has reset the meters.
+    pub reset_requested: AtomicBool,
     pre: Box<[AtomicF32]>,
     post: Box<[AtomicF32]>,
     /// Total samples written to the spectrum rings (monotonic; position = written % len).
@@ -43,6 +47,9 @@ impl MeterBus {
             limiter_max_gain_reduction_db: AtomicF32::new(0.0),
             safety_clips: AtomicU64::new(0),
             sample_rate: AtomicF32::new(48_000.0),
+            input_loudness: LoudnessAtomics::default(),
+            output_loudness: LoudnessAtomics::default(),
+            reset_requested: AtomicBool::new(false),
             pre: ring(),
             post: ring(),
             written: AtomicUsize::new(0),
@@ -58,6 +65,8 @@ impl MeterBus {
         self.limiter_gain_reduction_db.store(m.limiter_gain_reduction_db, Ordering::Relaxed);
         self.limiter_max_gain_reduction_db.store(m.limiter_max_gain_reduction_db, Ordering::Relaxed);
         self.safety_clips.store(m.safety_clips, Ordering::Relaxed);
+        self.input_loudness.store(&m.input_loudness);
+        self.output_loudness.store(&m.output_loudness);
     }
 
     /// Audio thread: appends pre/post mono sums (equal lengths) to the spectrum rings.
@@ -97,6 +106,61 @@ fn max_into(target: &AtomicF32, value: f32) {
         match target.compare_exchange_weak(current, value, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => break,
             Err(actual) => current = actual,
+        }
+    }
+}
+
+/// One metering point's loudness readings as atomics (each reading is independent).
+pub struct LoudnessAtomics {
+    pub momentary_lufs: AtomicF32,
+    pub short_term_lufs: AtomicF32,
+    pub integrated_lufs: AtomicF32,
+    pub loudness_range_lu: AtomicF32,
+    pub true_peak_dbtp: [AtomicF32; 2],
+    pub block_true_peak_dbtp: [AtomicF32; 2],
+    pub correlation: AtomicF32,
+}
+
+impl Default for LoudnessAtomics {
+    fn default() -> Self {
+        let ninf = || AtomicF32::new(f32::NEG_INFINITY);
+        Self {
+            momentary_lufs: ninf(),
+            short_term_lufs: ninf(),
+            integrated_lufs: ninf(),
+            loudness_range_lu: ninf(),
+            true_peak_dbtp: [ninf(), ninf()],
+            block_true_peak_dbtp: [ninf(), ninf()],
+            correlation: AtomicF32::new(0.0),
+        }
+    }
+}
+
+impl LoudnessAtomics {
+    fn store(&self, r: &LoudnessReadings) {
+        let o = Ordering::Relaxed;
+        self.momentary_lufs.store(r.momentary_lufs, o);
+        self.short_term_lufs.store(r.short_term_lufs, o);
+        self.integrated_lufs.store(r.integrated_lufs, o);
+        self.loudness_range_lu.store(r.loudness_range_lu, o);
+        for ch in 0..2 {
+            self.true_peak_dbtp[ch].store(r.true_peak_dbtp[ch], o);
+            self.block_true_peak_dbtp[ch].store(r.block_true_peak_dbtp[ch], o);
+        }
+        self.correlation.store(r.correlation, o);
+    }
+
+    /// GUI side: a plain copy of the current readings.
+    pub fn load(&self) -> LoudnessReadings {
+        let o = Ordering::Relaxed;
+        LoudnessReadings {
+            momentary_lufs: self.momentary_lufs.load(o),
+            short_term_lufs: self.short_term_lufs.load(o),
+            integrated_lufs: self.integrated_lufs.load(o),
+            loudness_range_lu: self.loudness_range_lu.load(o),
+            true_peak_dbtp: [self.true_peak_dbtp[0].load(o), self.true_peak_dbtp[1].load(o)],
+            block_true_peak_dbtp: [self.block_true_peak_dbtp[0].load(o), self.block_true_peak_dbtp[1].load(o)],
+            correlation: self.correlation.load(o),
         }
     }
 }

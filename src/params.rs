@@ -61,6 +61,9 @@ pub struct OutputParams {
     pub noise_shaping: BoolParam,
     #[id = "delta"]
     pub delta: BoolParam,
+    /// Restart integrated loudness and LRA whenever the host transport starts.
+    #[id = "meter_auto_reset"]
+    pub meter_auto_reset: BoolParam,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +148,7 @@ impl Default for LacquerParams {
                 word_length: EnumParam::new("Word Length", WordLengthChoice::Float),
                 noise_shaping: BoolParam::new("Noise Shaping", false),
                 delta: BoolParam::new("Delta Listen", false),
+                meter_auto_reset: BoolParam::new("Reset Loudness On Play", false).non_automatable(),
             },
         }
     }

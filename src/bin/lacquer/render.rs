@@ -16,6 +16,8 @@ pub fn render(input: &Audio, settings: &Settings, progress: bool) -> Audio {
     let mut chain = Chain::new(input.sample_rate as f32, RENDER_BLOCK, channels);
     chain.set_settings(settings);
     chain.reset();
+    // The CLI measures the files itself; the plugin's live meters are not needed here.
+    chain.set_loudness_running(false);
     let latency = chain.latency_samples();
     let total = frames + latency;
     let mut output: Vec<Vec<f32>> = vec![Vec::with_capacity(frames); channels];
