@@ -3,15 +3,19 @@
 //! most [`MAX_CHUNK`] samples, keeps the reported latency fixed, crossfades the global bypass
 //! against the latency-aligned input, and collects the meter readings.
 //!
-//! Order: input gain → limiter → output gain → word length (dither). The EQ, compressor, width
-//! and saturation stages slot in before the limiter as they land.
+//! Order: input gain → EQ → compressor → stereo width → saturation → limiter → output gain →
+//! word length (dither). Every stage has a constant latency; the chain's is their sum.
 
+use crate::dsp::compressor::{Compressor, CompressorSettings};
 use crate::dsp::delay::DelayLine;
 use crate::dsp::dither::{Dither, DitherSettings};
+use crate::dsp::eq::{Eq, EqSettings};
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::loudness::LoudnessMeter;
 use crate::dsp::math::{db_to_gain, gain_to_db, sanitize};
+use crate::dsp::saturation::{Saturation, SaturationSettings};
 use crate::dsp::smoother::LinearSmoother;
+use crate::dsp::stereo::{StereoSettings, StereoWidth};
 use crate::dsp::MAX_CHUNK;
 
 /// Gain ramps (input/output gain) take this long, whatever the size of the change.
@@ -33,6 +37,10 @@ pub struct Settings {
     pub delta: bool,
     pub input_gain_db: f32,
     pub output_gain_db: f32,
+    pub eq: EqSettings,
+    pub compressor: CompressorSettings,
+    pub stereo: StereoSettings,
+    pub saturation: SaturationSettings,
     pub limiter: LimiterSettings,
     pub dither: DitherSettings,
 }
@@ -44,6 +52,11 @@ impl Default for Settings {
             delta: false,
             input_gain_db: 0.0,
             output_gain_db: 0.0,
+            eq: EqSettings::default(),
+            compressor: CompressorSettings::default(),
+            stereo: StereoSettings::default(),
+            // Saturation colours the sound: the default chain leaves it off.
+            saturation: SaturationSettings { bypass: true, ..SaturationSettings::default() },
             limiter: LimiterSettings::default(),
             dither: DitherSettings::default(),
         }
@@ -101,6 +114,10 @@ pub struct ChainMeters {
     pub limiter_gain_reduction_db: f32,
     pub limiter_max_gain_reduction_db: f32,
     pub safety_clips: u64,
+    /// Per-band compressor gain reduction (positive dB; band 0 = whole signal in single-band).
+    pub compressor_gain_reduction_db: [f32; 3],
+    /// Output correlation from the stereo stage (-1..+1).
+    pub stereo_correlation: f32,
     pub input_loudness: LoudnessReadings,
     pub output_loudness: LoudnessReadings,
 }
@@ -112,6 +129,10 @@ pub struct Chain {
     settings: Settings,
     input_gain: LinearSmoother,
     output_gain: LinearSmoother,
+    eq: Eq,
+    compressor: Compressor,
+    stereo: StereoWidth,
+    saturation: Saturation,
     limiter: Limiter,
     dither: Dither,
     /// Input delayed by the chain latency, for the bypass crossfade and the delta listen mode.
@@ -134,8 +155,16 @@ impl Chain {
     /// because the chain works in fixed chunks).
     pub fn new(sample_rate: f32, max_block: usize, channels: usize) -> Self {
         let sample_rate = sample_rate.clamp(8_000.0, 768_000.0);
+        let eq = Eq::new(sample_rate);
+        let compressor = Compressor::new(sample_rate);
+        let stereo = StereoWidth::new(sample_rate);
+        let saturation = Saturation::new(sample_rate);
         let limiter = Limiter::new(sample_rate);
-        let latency = limiter.latency_samples();
+        let latency = eq.latency_samples()
+            + compressor.latency_samples()
+            + stereo.latency_samples()
+            + saturation.latency_samples()
+            + limiter.latency_samples();
         let settings = Settings::default();
         let mut chain = Self {
             sample_rate,
@@ -144,6 +173,10 @@ impl Chain {
             settings,
             input_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
             output_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
+            eq,
+            compressor,
+            stereo,
+            saturation,
             limiter,
             dither: Dither::new(),
             dry: [DelayLine::new(latency), DelayLine::new(latency)],
@@ -183,6 +216,10 @@ impl Chain {
 
     /// Clears all state; the current settings apply at once, without ramps.
     pub fn reset(&mut self) {
+        self.eq.reset();
+        self.compressor.reset();
+        self.stereo.reset();
+        self.saturation.reset();
         self.limiter.reset();
         self.dither.reset();
         self.dry.iter_mut().for_each(DelayLine::reset);
@@ -228,6 +265,10 @@ impl Chain {
         let mut limiter = s.limiter;
         let ceiling = db_to_gain(finite_or(limiter.ceiling_db, -1.0).clamp(-20.0, 0.0));
         limiter.ceiling_db = gain_to_db(ceiling - Dither::max_error(&s.dither));
+        self.eq.set(&s.eq);
+        self.compressor.set(&s.compressor);
+        self.stereo.set(&s.stereo);
+        self.saturation.set(&s.saturation);
         self.limiter.set(&limiter);
         self.dither.set(&s.dither);
     }
@@ -238,6 +279,8 @@ impl Chain {
         m.limiter_gain_reduction_db = self.limiter.gain_reduction_db();
         m.limiter_max_gain_reduction_db = self.limiter.max_gain_reduction_db();
         m.safety_clips = self.limiter.safety_clip_count();
+        m.compressor_gain_reduction_db = self.compressor.gain_reduction_db();
+        m.stereo_correlation = self.stereo.correlation();
         m.input_loudness = LoudnessReadings::read(&self.loudness_in);
         m.output_loudness = LoudnessReadings::read(&self.loudness_out);
         self.meters.input_peak = [0.0; 2];
@@ -304,6 +347,10 @@ impl Chain {
             right[i] = r * g;
         }
 
+        self.eq.process(left, right);
+        self.compressor.process(left, right);
+        self.stereo.process(left, right);
+        self.saturation.process(left, right);
         self.limiter.process(left, right);
 
         for i in 0..len {

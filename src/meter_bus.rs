@@ -20,6 +20,10 @@ pub struct MeterBus {
     pub limiter_gain_reduction_db: AtomicF32,
     pub limiter_max_gain_reduction_db: AtomicF32,
     pub safety_clips: AtomicU64,
+    /// Compressor gain reduction per band (positive dB).
+    pub compressor_gain_reduction_db: [AtomicF32; 3],
+    /// Output correlation of the stereo stage (-1..+1).
+    pub stereo_correlation: AtomicF32,
     pub sample_rate: AtomicF32,
     pub input_loudness: LoudnessAtomics,
     pub output_loudness: LoudnessAtomics,
@@ -46,6 +50,8 @@ impl MeterBus {
             limiter_gain_reduction_db: AtomicF32::new(0.0),
             limiter_max_gain_reduction_db: AtomicF32::new(0.0),
             safety_clips: AtomicU64::new(0),
+            compressor_gain_reduction_db: [AtomicF32::new(0.0), AtomicF32::new(0.0), AtomicF32::new(0.0)],
+            stereo_correlation: AtomicF32::new(0.0),
             sample_rate: AtomicF32::new(48_000.0),
             input_loudness: LoudnessAtomics::default(),
             output_loudness: LoudnessAtomics::default(),
@@ -65,6 +71,10 @@ impl MeterBus {
         self.limiter_gain_reduction_db.store(m.limiter_gain_reduction_db, Ordering::Relaxed);
         self.limiter_max_gain_reduction_db.store(m.limiter_max_gain_reduction_db, Ordering::Relaxed);
         self.safety_clips.store(m.safety_clips, Ordering::Relaxed);
+        for (atomic, &gr) in self.compressor_gain_reduction_db.iter().zip(&m.compressor_gain_reduction_db) {
+            atomic.store(gr, Ordering::Relaxed);
+        }
+        self.stereo_correlation.store(m.stereo_correlation, Ordering::Relaxed);
         self.input_loudness.store(&m.input_loudness);
         self.output_loudness.store(&m.output_loudness);
     }

@@ -3,13 +3,21 @@
 //! plain [`Settings`] snapshot each block; all smoothing happens inside the chain, so the host's
 //! values are read unsmoothed here.
 
-use std::sync::Arc;
-
 use nice_plug::prelude::*;
 
 use crate::chain::{self, Settings};
 use crate::dsp::dither::{DitherSettings, WordLength};
 use crate::dsp::limiter::{self, LimiterSettings, Oversampling};
+
+mod color;
+mod dynamics;
+mod eq;
+mod writer;
+
+pub use color::{SaturationParams, StereoParams};
+pub use dynamics::CompressorParams;
+pub use eq::EqParams;
+pub use writer::ParamWriter;
 
 #[derive(Params)]
 pub struct LacquerParams {
@@ -17,6 +25,14 @@ pub struct LacquerParams {
     pub bypass: BoolParam,
     #[nested(group = "Input")]
     pub input: InputParams,
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+    #[nested(group = "Compressor")]
+    pub compressor: CompressorParams,
+    #[nested(group = "Stereo")]
+    pub stereo: StereoParams,
+    #[nested(group = "Saturation")]
+    pub saturation: SaturationParams,
     #[nested(group = "Limiter")]
     pub limiter: LimiterParams,
     #[nested(group = "Output")]
@@ -102,6 +118,12 @@ pub(crate) fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatPar
         .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
+pub(crate) fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Skewed { min, max, factor: FloatRange::skew_factor(-2.0) })
+        .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
+        .with_string_to_value(formatters::s2v_f32_hz_then_khz())
+}
+
 pub(crate) fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Skewed { min, max, factor: FloatRange::skew_factor(-1.5) })
         .with_unit(" ms")
@@ -123,6 +145,10 @@ impl Default for LacquerParams {
             input: InputParams {
                 gain_db: db_param("Input Gain", 0.0, chain::MIN_INPUT_GAIN_DB, chain::MAX_INPUT_GAIN_DB),
             },
+            eq: EqParams::default(),
+            compressor: CompressorParams::default(),
+            stereo: StereoParams::default(),
+            saturation: SaturationParams::default(),
             limiter: LimiterParams {
                 bypass: BoolParam::new("Limiter Bypass", false),
                 ceiling_db: db_param("Ceiling", lim.ceiling_db, limiter::MIN_CEILING_DB, limiter::MAX_CEILING_DB)
@@ -163,6 +189,10 @@ impl LacquerParams {
             delta: self.output.delta.value(),
             input_gain_db: self.input.gain_db.value(),
             output_gain_db: self.output.gain_db.value(),
+            eq: self.eq.settings(),
+            compressor: self.compressor.settings(),
+            stereo: self.stereo.settings(),
+            saturation: self.saturation.settings(),
             limiter: LimiterSettings {
                 bypass: l.bypass.value(),
                 ceiling_db: l.ceiling_db.value(),
@@ -188,103 +218,5 @@ impl LacquerParams {
                 noise_shaping: self.output.noise_shaping.value(),
             },
         }
-    }
-}
-
-/// Sets parameters by stable ID from plain values (the CLI's `--set ID=VALUE`, preset files).
-/// Outside a host nothing else owns the parameters, so writing them directly is safe here; inside
-/// the plugin, parameter changes go through the host (GUI gestures or state restore).
-pub struct ParamWriter {
-    params: Arc<LacquerParams>,
-    map: Vec<(String, ParamPtr, String)>,
-}
-
-impl ParamWriter {
-    pub fn new(params: Arc<LacquerParams>) -> Self {
-        let map = params.param_map();
-        Self { params, map }
-    }
-
-    pub fn params(&self) -> &LacquerParams {
-        &self.params
-    }
-
-    /// Every parameter ID in tree order.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.map.iter().map(|(id, _, _)| id.as_str())
-    }
-
-    /// Accepts plain numbers (`-1.5`), the parameter's own text (`4x`, `16-bit`, `On`), and
-    /// `true`/`false`/`on`/`off` for switches. Out-of-range numbers are refused, not clamped, so
-    /// a typo never silently renders something else.
-    pub fn set(&self, id: &str, value: &str) -> Result<(), String> {
-        let (_, ptr, _) = self
-            .map
-            .iter()
-            .find(|(pid, _, _)| pid == id)
-            .ok_or_else(|| format!("unknown parameter '{id}' (run `lacquer params` for the list)"))?;
-        // SAFETY: `ptr` points into `self.params`, which this struct keeps alive.
-        unsafe {
-            let steps = ptr.step_count();
-            let normalized = match steps {
-                Some(_) => {
-                    let lowered = value.trim().to_ascii_lowercase();
-                    let text = match lowered.as_str() {
-                        "true" | "on" | "yes" => "On".to_string(),
-                        "false" | "off" | "no" => "Off".to_string(),
-                        _ => value.trim().to_string(),
-                    };
-                    ptr.string_to_normalized_value(&text)
-                        .or_else(|| text.parse::<f32>().ok().map(|v| ptr.preview_normalized(v)))
-                }
-                None => {
-                    let plain: f32 = value
-                        .trim()
-                        .trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == ' ')
-                        .parse()
-                        .map_err(|_| format!("parameter '{id}' needs a number, got '{value}'"))?;
-                    let normalized = ptr.preview_normalized(plain);
-                    if (ptr.preview_plain(normalized) - plain).abs() > 1e-3 * plain.abs().max(1.0) {
-                        let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
-                        return Err(format!("parameter '{id}' must be between {lo} and {hi}, got {plain}"));
-                    }
-                    Some(normalized)
-                }
-            }
-            .ok_or_else(|| format!("parameter '{id}' does not accept '{value}'"))?;
-            ptr._internal_set_normalized_value(normalized);
-        }
-        Ok(())
-    }
-
-    /// Current plain value of a parameter, as its display text (for listings).
-    pub fn describe(&self, id: &str) -> Option<String> {
-        let (_, ptr, _) = self.map.iter().find(|(pid, _, _)| pid == id)?;
-        // SAFETY: as in `set`.
-        unsafe { Some(ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), true)) }
-    }
-
-    /// (id, display name, group, text of the range) for every parameter.
-    pub fn table(&self) -> Vec<(String, String, String, String)> {
-        self.map
-            .iter()
-            .map(|(id, ptr, group)| {
-                // SAFETY: as in `set`.
-                unsafe {
-                    let range = match ptr.step_count() {
-                        Some(steps) => (0..=steps)
-                            .map(|s| ptr.normalized_value_to_string(s as f32 / steps.max(1) as f32, true))
-                            .collect::<Vec<_>>()
-                            .join(" / "),
-                        None => format!(
-                            "{} … {}",
-                            ptr.normalized_value_to_string(0.0, true),
-                            ptr.normalized_value_to_string(1.0, true)
-                        ),
-                    };
-                    (id.clone(), ptr.name().to_string(), group.clone(), range)
-                }
-            })
-            .collect()
     }
 }
