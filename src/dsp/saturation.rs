@@ -278,7 +278,7 @@ fn warm_up(path: &mut Oversampler, history: &[Vec<f32>; 2], from: usize, replay:
         let len = (replay - done).min(MAX_CHUNK);
         let mut block = [[0.0f32; MAX_CHUNK]; 2];
         for (out, hist) in block.iter_mut().zip(history) {
-            ring_read(hist, (from + done) & mask, &mut out[..len]);
+            ring_read(hist, from.wrapping_add(done) & mask, &mut out[..len]);
             out[..len].iter_mut().for_each(|v| *v = flush(sanitize(*v) * drive));
         }
         let [l, r] = &mut block;

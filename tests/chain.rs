@@ -1,0 +1,178 @@
+//! Whole-chain behaviour: bypass and unity null tests against the delayed input, smoothed gain
+//! changes, constant latency, every stage on under hostile and hot input.
+
+mod common;
+
+use common::{drums, TestRng};
+use lacquer::chain::{Chain, Settings};
+use lacquer::dsp::dither::WordLength;
+use lacquer::dsp::limiter::Oversampling;
+use lacquer::dsp::oversampler::OversamplingFactor;
+
+fn stereo_noise(n: usize, amp: f64, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut rng = TestRng(seed);
+    let l = (0..n).map(|i| (amp * (0.6 * (i as f64 * 0.013).sin() + 0.4 * rng.uniform())) as f32).collect();
+    let r = (0..n).map(|i| (amp * (0.6 * (i as f64 * 0.011).cos() + 0.4 * rng.uniform())) as f32).collect();
+    (l, r)
+}
+
+/// Every stage engaged and doing something audible.
+pub fn everything_on() -> Settings {
+    let mut s = Settings::default();
+    s.input_gain_db = 3.0;
+    s.eq.high_pass.enabled = true;
+    s.eq.low_shelf.enabled = true;
+    s.eq.low_shelf.gain_db = 2.0;
+    for (i, bell) in s.eq.bells.iter_mut().enumerate() {
+        bell.enabled = true;
+        bell.gain_db = if i % 2 == 0 { -3.0 } else { 2.5 };
+    }
+    s.eq.high_shelf.enabled = true;
+    s.eq.high_shelf.gain_db = 1.5;
+    s.eq.low_pass.enabled = true;
+    s.compressor.bypass = false;
+    s.compressor.multiband = true;
+    s.compressor.sidechain_hp = true;
+    s.stereo.width_pct = 130.0;
+    s.stereo.mono_bass = true;
+    s.saturation.bypass = false;
+    s.saturation.drive_db = 6.0;
+    s.saturation.oversampling = OversamplingFactor::X4;
+    s.limiter.drive_db = 6.0;
+    s.limiter.oversampling = Oversampling::X8;
+    s.dither.word_length = WordLength::Bits16;
+    s.dither.noise_shaping = true;
+    s
+}
+
+fn run(chain: &mut Chain, left: &mut [f32], right: &mut [f32], block: usize) {
+    let mut pos = 0;
+    while pos < left.len() {
+        let end = (pos + block).min(left.len());
+        chain.process(&mut [&mut left[pos..end], &mut right[pos..end]]);
+        pos = end;
+    }
+}
+
+fn assert_null_against_delayed(input: &[f32], output: &[f32], latency: usize, label: &str) {
+    for i in latency..output.len() {
+        let d = (output[i] - input[i - latency]).abs();
+        assert!(d <= 1e-6, "{label}: sample {i} differs by {d}");
+    }
+}
+
+#[test]
+fn global_bypass_nulls_against_the_delayed_input_with_every_stage_on() {
+    for fs in [44_100.0, 48_000.0, 96_000.0] {
+        let mut chain = Chain::new(fs, 512, 2);
+        let mut s = everything_on();
+        s.bypass = true;
+        chain.set_settings(&s);
+        chain.reset();
+        let (l, r) = stereo_noise(30_000, 0.9, 1);
+        let (mut ol, mut or) = (l.clone(), r.clone());
+        run(&mut chain, &mut ol, &mut or, 333);
+        let latency = chain.latency_samples();
+        assert_null_against_delayed(&l, &ol, latency, "bypass L");
+        assert_null_against_delayed(&r, &or, latency, "bypass R");
+    }
+}
+
+#[test]
+fn unity_settings_null_against_the_delayed_input() {
+    // Defaults: EQ flat, compressor and saturation off, width 100 %, limiter above the signal.
+    let mut chain = Chain::new(48_000.0, 512, 2);
+    let (l, r) = stereo_noise(30_000, 0.2, 2);
+    let (mut ol, mut or) = (l.clone(), r.clone());
+    run(&mut chain, &mut ol, &mut or, 512);
+    let latency = chain.latency_samples();
+    assert_null_against_delayed(&l, &ol, latency, "unity L");
+    assert_null_against_delayed(&r, &or, latency, "unity R");
+}
+
+#[test]
+fn latency_is_fixed_whatever_the_settings() {
+    for fs in [44_100.0, 48_000.0, 192_000.0] {
+        let reference = Chain::new(fs, 512, 2).latency_samples();
+        let mut chain = Chain::new(fs, 512, 2);
+        chain.set_settings(&everything_on());
+        assert_eq!(chain.latency_samples(), reference);
+        // And an impulse below threshold comes out exactly that late with unity settings.
+        let mut chain = Chain::new(fs, 512, 2);
+        let mut l = vec![0.0f32; reference + 64];
+        l[5] = 0.25;
+        let mut r = l.clone();
+        run(&mut chain, &mut l, &mut r, 64);
+        assert_eq!(l.iter().position(|&v| v != 0.0), Some(5 + reference));
+    }
+}
+
+/// Input and output gain move in linear ramps: no sample-to-sample step on a constant input
+/// may exceed the per-sample share of the change.
+#[test]
+fn gain_changes_are_smoothed() {
+    let fs = 48_000.0;
+    for (input_gain, output_gain) in [(12.0f32, 0.0f32), (-24.0, 0.0), (0.0, -24.0), (24.0, -24.0)] {
+        let mut chain = Chain::new(fs, 512, 2);
+        let mut s = Settings::default();
+        s.limiter.bypass = true; // isolate the gain stages (the limiter fade is separate)
+        chain.set_settings(&s);
+        chain.reset();
+        let level = 0.01f32;
+        let n = 6000;
+        let mut l = vec![level; n];
+        let mut r = vec![level; n];
+        run(&mut chain, &mut l[..3000], &mut r[..3000], 256);
+        s.input_gain_db = input_gain;
+        s.output_gain_db = output_gain;
+        chain.set_settings(&s);
+        run(&mut chain, &mut l[3000..], &mut r[3000..], 7);
+        let start = lacquer::dsp::math::db_to_gain(0.0);
+        let end = lacquer::dsp::math::db_to_gain(input_gain) * lacquer::dsp::math::db_to_gain(output_gain);
+        // 20 ms ramps; with both gains moving the product's slope is at most the sum of both.
+        let ramp = (0.020 * fs) as f32;
+        let g_in = lacquer::dsp::math::db_to_gain(input_gain);
+        let g_out = lacquer::dsp::math::db_to_gain(output_gain);
+        let bound = level * ((g_in - 1.0).abs() * g_out.max(1.0) + (g_out - 1.0).abs() * g_in.max(1.0)) / ramp;
+        let mut worst = 0.0f32;
+        for w in l[3000..].windows(2) {
+            worst = worst.max((w[1] - w[0]).abs());
+        }
+        assert!(worst <= bound * 1.01 + 1e-7, "gains {input_gain}/{output_gain}: step {worst} > {bound}");
+        assert!((l[n - 1] - level * end).abs() < 1e-5, "settles at {} not {}", l[n - 1], level * end / start);
+    }
+}
+
+#[test]
+fn every_stage_on_stays_finite_and_under_the_ceiling() {
+    for fs in [44_100.0, 48_000.0, 96_000.0] {
+        let mut chain = Chain::new(fs, 4096, 2);
+        chain.set_settings(&everything_on());
+        chain.reset();
+        let hot = drums(fs as f64, 2.0, 9);
+        let mut l = hot.clone();
+        let mut r: Vec<f32> = hot.iter().map(|v| v * 0.8).collect();
+        let mut rng = TestRng(4);
+        let mut pos = 0;
+        while pos < l.len() {
+            let end = (pos + 1 + rng.below(4096)).min(l.len());
+            chain.process(&mut [&mut l[pos..end], &mut r[pos..end]]);
+            pos = end;
+        }
+        let ceiling = 10f32.powf(-1.0 / 20.0);
+        for &v in l.iter().chain(&r) {
+            assert!(v.is_finite() && v.abs() <= ceiling * (1.0 + 1e-6), "{v}");
+        }
+        assert_eq!(chain.take_meters().safety_clips, 0);
+    }
+}
+
+#[test]
+fn mono_layout_processes_one_channel() {
+    let mut chain = Chain::new(48_000.0, 512, 1);
+    let input: Vec<f32> = (0..4000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
+    let mut buf = input.clone();
+    chain.process(&mut [&mut buf[..]]);
+    let latency = chain.latency_samples();
+    assert_null_against_delayed(&input, &buf, latency, "mono");
+}

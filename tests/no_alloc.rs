@@ -1,0 +1,93 @@
+//! The audio path allocates nothing: the whole chain with every stage and option on, parameter
+//! changes every block (including ceiling steps, stage and mode toggles, oversampling and
+//! lookahead changes, word length), meter taking and meter-bus publishing all run under
+//! `assert_no_alloc`, which aborts the test binary on any allocation.
+
+mod common;
+
+use assert_no_alloc::{assert_no_alloc, AllocDisabler};
+use common::TestRng;
+use lacquer::chain::{Chain, Settings};
+use lacquer::dsp::dither::WordLength;
+use lacquer::dsp::limiter::Oversampling;
+use lacquer::dsp::oversampler::OversamplingFactor;
+use lacquer::meter_bus::MeterBus;
+
+#[global_allocator]
+static A: AllocDisabler = AllocDisabler;
+
+fn settings_for_block(k: usize, rng: &mut TestRng) -> Settings {
+    let mut s = Settings::default();
+    s.input_gain_db = (rng.uniform() * 12.0) as f32;
+    s.eq.high_pass.enabled = k % 3 != 0;
+    s.eq.bells[1].enabled = true;
+    s.eq.bells[1].gain_db = (rng.uniform() * 18.0) as f32;
+    s.eq.bells[1].freq_hz = 200.0 + 5000.0 * (rng.uniform().abs() as f32);
+    s.compressor.bypass = k % 7 == 0;
+    s.compressor.multiband = k % 2 == 0;
+    s.compressor.mid_side = k % 5 == 0;
+    s.compressor.sidechain_hp = true;
+    s.stereo.width_pct = 100.0 + 100.0 * rng.uniform() as f32;
+    s.stereo.mono_bass = k % 4 < 2;
+    s.saturation.bypass = k % 6 == 0;
+    s.saturation.oversampling = if k % 8 < 4 { OversamplingFactor::X2 } else { OversamplingFactor::X4 };
+    s.limiter.ceiling_db = if k % 2 == 0 { -1.0 } else { -12.0 };
+    s.limiter.lookahead_ms = [0.5, 1.5, 5.0][k % 3];
+    s.limiter.oversampling = [Oversampling::X1, Oversampling::X2, Oversampling::X4, Oversampling::X8][k % 4];
+    s.limiter.true_peak = k % 9 != 0;
+    s.limiter.auto_release = k % 2 == 1;
+    s.dither.word_length = [WordLength::Float, WordLength::Bits24, WordLength::Bits16][k % 3];
+    s.dither.noise_shaping = k % 2 == 0;
+    s.delta = k % 11 == 0;
+    s.bypass = k % 13 == 0;
+    s
+}
+
+#[test]
+fn chain_process_with_every_option_allocates_nothing() {
+    for (fs, channels) in [(44_100.0, 2), (48_000.0, 1), (96_000.0, 2), (192_000.0, 2)] {
+        let mut chain = Chain::new(fs, 4096, channels);
+        let bus = MeterBus::new();
+        let mut rng = TestRng(77);
+        let blocks: Vec<Settings> = (0..120).map(|k| settings_for_block(k, &mut rng)).collect();
+        let mut left = vec![0.0f32; 4096];
+        let mut right = vec![0.0f32; 4096];
+        let mut pre = [0.0f32; 1024];
+        let mut post = [0.0f32; 1024];
+        let mut sizes = TestRng(5);
+        let sizes: Vec<usize> = (0..120).map(|_| sizes.below(4097)).collect();
+        let mut signal = TestRng(6);
+        let noise: Vec<f32> = (0..4096).map(|_| signal.uniform() as f32 * 1.5).collect();
+        assert_no_alloc(|| {
+            for (k, settings) in blocks.iter().enumerate() {
+                let n = sizes[k];
+                left[..n].copy_from_slice(&noise[..n]);
+                right[..n].copy_from_slice(&noise[..n]);
+                if k == 40 {
+                    left[3] = f32::NAN;
+                    right[9] = f32::INFINITY;
+                }
+                chain.set_settings(settings);
+                if channels == 2 {
+                    chain.process(&mut [&mut left[..n], &mut right[..n]]);
+                } else {
+                    chain.process(&mut [&mut left[..n]]);
+                }
+                let m = chain.take_meters();
+                bus.publish(&m);
+                let tap = n.min(1024);
+                pre[..tap].copy_from_slice(&noise[..tap]);
+                post[..tap].copy_from_slice(&left[..tap]);
+                bus.push_spectrum(&pre[..tap], &post[..tap]);
+                if k % 30 == 0 {
+                    chain.reset_loudness();
+                    chain.set_loudness_running(k % 60 == 0);
+                }
+                if k == 100 {
+                    chain.reset();
+                }
+            }
+        });
+        assert!(left.iter().all(|v| v.is_finite()));
+    }
+}
