@@ -1,0 +1,195 @@
+//! The `lacquer` CLI end to end: round trips at several rates, layouts and formats, and every
+//! bad-input case (one-line error, non-zero exit, no output file left behind).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lacquer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lacquer")).args(args).output().expect("run lacquer")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn write_wav(path: &Path, rate: u32, channels: u16, bits: u16, float: bool, frames: usize) -> Vec<Vec<f32>> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut data = vec![Vec::with_capacity(frames); channels as usize];
+    for i in 0..frames {
+        for ch in 0..channels as usize {
+            let t = i as f32 / rate as f32;
+            // -14 dBFS programme: below the default ceiling, so the chain is transparent.
+            let v = 0.2 * (2.0 * std::f32::consts::PI * (220.0 + 110.0 * ch as f32) * t).sin();
+            if float {
+                w.write_sample(v).unwrap();
+                data[ch].push(v);
+            } else {
+                let scale = (1i32 << (bits - 1)) as f32;
+                let q = (v * scale).round() as i32;
+                w.write_sample(q).unwrap();
+                data[ch].push(q as f32 / scale);
+            }
+        }
+    }
+    w.finalize().unwrap();
+    data
+}
+
+fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let ch = spec.channels as usize;
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|v| v.unwrap()).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>().map(|v| v.unwrap() as f32 / scale).collect()
+        }
+    };
+    let mut out = vec![Vec::new(); ch];
+    for frame in samples.chunks(ch) {
+        for (c, &v) in frame.iter().enumerate() {
+            out[c].push(v);
+        }
+    }
+    (spec, out)
+}
+
+fn only_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn round_trips_keep_length_alignment_and_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for rate in [44_100u32, 48_000, 96_000] {
+        for channels in [1u16, 2] {
+            for (bits, float) in [(16u16, false), (24, false), (32, true)] {
+                let input = dir.path().join(format!("in_{rate}_{channels}_{bits}.wav"));
+                let frames = rate as usize / 2 + 123;
+                let original = write_wav(&input, rate, channels, bits, float, frames);
+                for format in ["32f", "24", "16"] {
+                    let output = dir.path().join(format!("out_{rate}_{channels}_{bits}_{format}.wav"));
+                    let out = lacquer(&["master", s(&input), s(&output), "--format", format]);
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    let (spec, data) = read_wav(&output);
+                    assert_eq!(spec.sample_rate, rate);
+                    assert_eq!(spec.channels, channels);
+                    assert_eq!(data[0].len(), frames, "length must be kept");
+                    // Transparent defaults: the output lines up with the input sample for
+                    // sample, within the word length's dither (1.5 LSB) or exactly for float.
+                    let tol = match format {
+                        "32f" => 1e-6,
+                        "24" => 1.5 / 8_388_608.0 + 1e-7,
+                        _ => 1.5 / 32_768.0 + 1e-7,
+                    };
+                    for ch in 0..channels as usize {
+                        for i in 0..frames {
+                            let d = (data[ch][i] - original[ch][i]).abs();
+                            assert!(d <= tol, "{rate} {channels}ch {bits}->{format}: sample {i} off by {d}");
+                        }
+                    }
+                    if format != "32f" {
+                        assert_eq!(spec.bits_per_sample.to_string(), format);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn demo_mix_masters_under_the_ceiling_and_analyzes_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mix = dir.path().join("mix.wav");
+    let master = dir.path().join("master.wav");
+    assert!(lacquer(&["demo", s(&mix)]).status.success());
+    let out = lacquer(&["master", s(&mix), s(&master), "--set", "lim_drive=9", "--set", "lim_ceiling=-1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = lacquer(&["analyze", "--json", s(&master)]);
+    assert!(json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    for key in [
+        "file",
+        "integrated_lufs",
+        "loudness_range_lu",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert!(v["true_peak_dbtp"].as_f64().unwrap() <= -1.0);
+    let (_, a) = read_wav(&mix);
+    let (_, b) = read_wav(&master);
+    assert_eq!(a[0].len(), b[0].len());
+    // Several files: an array.
+    let both = lacquer(&["analyze", "--json", s(&mix), s(&master)]);
+    let v: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+}
+
+/// Every failure: non-zero exit, a single line on stderr naming the problem, no output file and
+/// no temporary file left in the folder.
+fn assert_refused(dir: &Path, args: &[&str], expect: &str) {
+    let before = only_files(dir);
+    let out = lacquer(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected: {stderr}");
+    assert!(stderr.to_lowercase().contains(expect), "{args:?}: '{stderr}' should mention '{expect}'");
+    assert_eq!(only_files(dir), before, "{args:?} left files behind");
+}
+
+#[test]
+fn bad_input_is_refused_with_one_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.wav");
+    let good = d.join("good.wav");
+    write_wav(&good, 48_000, 2, 24, false, 48_000);
+
+    assert_refused(d, &["master", s(&d.join("missing.wav")), s(&out)], "not found");
+    assert_refused(d, &["master", s(d), s(&out)], "not a file");
+
+    let garbage = d.join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunkjunk").unwrap();
+    assert_refused(d, &["master", s(&garbage), s(&out)], "wav");
+
+    let truncated = d.join("truncated.wav");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2 + 1]).unwrap();
+    assert_refused(d, &["master", s(&truncated), s(&out)], "truncated");
+
+    let unknown = d.join("noise.flac");
+    std::fs::write(&unknown, vec![0x5Au8; 4096]).unwrap();
+    assert_refused(d, &["master", s(&unknown), s(&out)], "unsupported");
+
+    let surround = d.join("three.wav");
+    write_wav(&surround, 48_000, 3, 16, false, 1000);
+    assert_refused(d, &["master", s(&surround), s(&out)], "channels");
+
+    let low = d.join("low.wav");
+    write_wav(&low, 4_000, 1, 16, false, 1000);
+    assert_refused(d, &["master", s(&low), s(&out)], "sample rate");
+
+    assert_refused(d, &["master", s(&good), s(&good), "--force"], "input");
+
+    std::fs::write(&out, b"precious").unwrap();
+    assert_refused(d, &["master", s(&good), s(&out)], "already exists");
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    assert!(lacquer(&["master", s(&good), s(&out), "--force"]).status.success());
+
+    assert_refused(d, &["master", s(&good), s(&d.join("x.wav")), "--set", "lim_ceiling=5"], "between");
+    assert_refused(d, &["master", s(&good), s(&d.join("x.wav")), "--set", "nope=1"], "unknown parameter");
+    assert_refused(d, &["master", s(&good), s(&d.join("no/such/dir/x.wav"))], "does not exist");
+}
