@@ -3,6 +3,9 @@
 //! defaults, engaged: compressor single-band, EQ with four bells, saturation 2x, limiter 4x
 //! true peak. Also the whole chain on a silent (denormal-level) tail.
 
+// Settings are built by changing a few fields of the defaults, which reads best in tests.
+#![allow(clippy::field_reassign_with_default, clippy::manual_is_multiple_of)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lacquer::chain::{Chain, Settings};
 use lacquer::dsp::compressor::{Compressor, CompressorSettings};

@@ -22,18 +22,18 @@ fn write_wav(path: &Path, rate: u32, channels: u16, bits: u16, float: bool, fram
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     let mut data = vec![Vec::with_capacity(frames); channels as usize];
     for i in 0..frames {
-        for ch in 0..channels as usize {
+        for (ch, column) in data.iter_mut().enumerate() {
             let t = i as f32 / rate as f32;
             // -14 dBFS programme: below the default ceiling, so the chain is transparent.
             let v = 0.2 * (2.0 * std::f32::consts::PI * (220.0 + 110.0 * ch as f32) * t).sin();
             if float {
                 w.write_sample(v).unwrap();
-                data[ch].push(v);
+                column.push(v);
             } else {
                 let scale = (1i32 << (bits - 1)) as f32;
                 let q = (v * scale).round() as i32;
                 w.write_sample(q).unwrap();
-                data[ch].push(q as f32 / scale);
+                column.push(q as f32 / scale);
             }
         }
     }

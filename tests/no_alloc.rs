@@ -3,6 +3,9 @@
 //! lookahead changes, word length), meter taking and meter-bus publishing all run under
 //! `assert_no_alloc`, which aborts the test binary on any allocation.
 
+// Settings are built by changing a few fields of the defaults, which reads best in tests.
+#![allow(clippy::field_reassign_with_default, clippy::manual_is_multiple_of)]
+
 mod common;
 
 use assert_no_alloc::{assert_no_alloc, AllocDisabler};
