@@ -97,6 +97,7 @@ fn unity_settings_null_against_the_delayed_input() {
 fn latency_is_fixed_whatever_the_settings() {
     for fs in [44_100.0, 48_000.0, 192_000.0] {
         let reference = Chain::new(fs, 512, 2).latency_samples();
+        println!("chain latency at {fs} Hz: {reference} samples");
         let mut chain = Chain::new(fs, 512, 2);
         chain.set_settings(&everything_on());
         assert_eq!(chain.latency_samples(), reference);
