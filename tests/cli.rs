@@ -193,3 +193,61 @@ fn bad_input_is_refused_with_one_line_and_no_output() {
     assert_refused(d, &["master", s(&good), s(&d.join("x.wav")), "--set", "nope=1"], "unknown parameter");
     assert_refused(d, &["master", s(&good), s(&d.join("no/such/dir/x.wav"))], "does not exist");
 }
+
+/// Programme material unlike the demo: 44.1 kHz, 12 s of tones and noise with a quiet verse and
+/// a loud chorus (a real loudness range), so the target search meets a limiter doing real work.
+fn write_programme(path: &Path) {
+    let rate = 44_100u32;
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut state = 0x2545_F491u32;
+    for i in 0..rate as usize * 12 {
+        let t = i as f32 / rate as f32;
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state >> 8) as f32 / 16_777_216.0 - 0.5;
+        let section = if t < 6.0 { 0.25 } else { 0.7 };
+        let beat = (-((t * 2.0).fract()) * 8.0).exp();
+        let tone =
+            (2.0 * std::f32::consts::PI * 110.0 * t).sin() * 0.5 + (2.0 * std::f32::consts::PI * 660.0 * t).sin() * 0.2;
+        let v = section * (tone * (0.5 + 0.5 * beat) + noise * 0.4 * beat);
+        w.write_sample(v).unwrap();
+        w.write_sample(v * 0.9 + noise * 0.05).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn target_lufs_lands_within_half_a_lu_under_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    let programme = dir.path().join("programme.wav");
+    write_programme(&programme);
+    for input in [&demo, &programme] {
+        for (name, lufs, ceiling) in
+            [("streaming", -14.0, -1.0), ("apple", -16.0, -1.0), ("ebu", -23.0, -1.0), ("club", -9.0, -0.3)]
+        {
+            let out = dir.path().join(format!("{name}.wav"));
+            let r = lacquer(&["master", s(input), s(&out), "--force", "--format", "32f", "--target-lufs", name]);
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            let json = lacquer(&["analyze", "--json", s(&out)]);
+            let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+            let got = v["integrated_lufs"].as_f64().unwrap();
+            let tp = v["true_peak_dbtp"].as_f64().unwrap();
+            assert!((got - lufs).abs() <= 0.5, "{name} on {}: {got} LUFS", input.display());
+            assert!(tp <= ceiling, "{name} on {}: true peak {tp} over {ceiling}", input.display());
+        }
+    }
+    assert_refused(
+        dir.path(),
+        &["master", s(&demo), s(&dir.path().join("z.wav")), "--target-lufs", "loud"],
+        "target-lufs",
+    );
+}

@@ -7,6 +7,7 @@ mod analyze;
 mod audio_io;
 mod demo;
 mod render;
+mod target;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,11 @@ enum Command {
         /// Output sample format: 16, 24 (TPDF-dithered integer) or 32f (float).
         #[arg(long, default_value = "24")]
         format: String,
+        /// Master to a loudness target: a number in LUFS, or streaming (-14 LUFS, -1 dBTP),
+        /// apple (-16, -1), ebu (-23, -1), club (-9, -0.3). Sets the limiter drive (or the output
+        /// trim for quieter targets) from measured renders.
+        #[arg(long, value_name = "LUFS|NAME")]
+        target_lufs: Option<String>,
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
@@ -63,7 +69,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Master { input, output, set, format, force } => master(&input, &output, &set, &format, force),
+        Command::Master { input, output, set, format, target_lufs, force } => {
+            master(&input, &output, &set, &format, target_lufs.as_deref(), force)
+        }
         Command::Analyze { files, json } => analyze_files(&files, json),
         Command::Params => {
             list_params();
@@ -108,8 +116,16 @@ fn canonical_output(output: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(output.file_name()?))
 }
 
-fn master(input: &Path, output: &Path, set: &[String], format: &str, force: bool) -> Result<(), String> {
+fn master(
+    input: &Path,
+    output: &Path,
+    set: &[String],
+    format: &str,
+    target: Option<&str>,
+    force: bool,
+) -> Result<(), String> {
     let format = OutputFormat::parse(format)?;
+    let target = target.map(target::Target::parse).transpose()?;
     check_output(Some(input), output, force)?;
     let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
     let mut explicit_word_length = false;
@@ -130,7 +146,28 @@ fn master(input: &Path, output: &Path, set: &[String], format: &str, force: bool
     }
     let audio = audio_io::read(input)?;
     let before = analyze::measure(&input.display().to_string(), &audio);
-    let mastered = render::render(&audio, &settings, std::io::stderr().is_terminal());
+    let progress = std::io::stderr().is_terminal();
+    let mastered = match target {
+        None => render::render(&audio, &settings, progress),
+        Some(target) => {
+            let outcome = target::master_to_target(&audio, &settings, target, progress)?;
+            let got = outcome.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
+            println!(
+                "target {:.1} LUFS: limiter drive {:.2} dB, output trim {:.2} dB, ceiling {:.1} dBTP -> {got:.2} LUFS",
+                target.lufs,
+                outcome.settings.limiter.drive_db,
+                outcome.settings.output_gain_db,
+                outcome.settings.limiter.ceiling_db
+            );
+            if !outcome.reached {
+                eprintln!(
+                    "lacquer: warning: target {:.1} LUFS not reached within 0.5 LU ({got:.2} LUFS at the end of the drive range)",
+                    target.lufs
+                );
+            }
+            outcome.audio
+        }
+    };
     audio_io::write_wav(output, &mastered, format)?;
     let after = analyze::measure(&output.display().to_string(), &mastered);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
