@@ -1,7 +1,8 @@
 //! Each stage alone and the whole chain, stereo 48 kHz, 512-sample blocks: ns per stereo frame
 //! (criterion's time per block / 512) and real-time multiple (20833 ns / that). Stages at their
 //! defaults, engaged: compressor single-band, EQ with four bells, saturation 2x, limiter 4x
-//! true peak. Also the whole chain on a silent (denormal-level) tail.
+//! true peak. Also the whole chain on a silent (denormal-level) tail, and without the live
+//! input/output loudness meters (the CLI's configuration).
 
 // Settings are built by changing a few fields of the defaults, which reads best in tests.
 #![allow(clippy::field_reassign_with_default, clippy::manual_is_multiple_of)]
@@ -92,6 +93,10 @@ fn stages(c: &mut Criterion) {
     bench_stage(c, "chain_all_stages", |l, r| chain.process(&mut [l, r]));
     let mut chain_default = Chain::new(FS, BLOCK, 2);
     bench_stage(c, "chain_defaults_limiter_only", |l, r| chain_default.process(&mut [l, r]));
+    let mut offline = Chain::new(FS, BLOCK, 2);
+    offline.set_settings(&engaged());
+    offline.set_loudness_running(false); // as the CLI renders: no live loudness meters
+    bench_stage(c, "chain_all_stages_without_meters", |l, r| offline.process(&mut [l, r]));
     let mut silent = Chain::new(FS, BLOCK, 2);
     silent.set_settings(&engaged());
     bench_stage(c, "chain_all_stages_denormal_tail", |l, r| {
