@@ -7,6 +7,7 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 pub mod chain;
+pub mod demo;
 pub mod dsp;
 pub mod meter_bus;
 pub mod params;

@@ -231,3 +231,9 @@ fn matches_ebur128_on_a_music_like_programme() {
     let (left, right) = music_like(48_000.0);
     cross_check("music-like", 48_000.0, &left, &right, true);
 }
+
+#[test]
+fn matches_ebur128_on_the_demo_mix() {
+    let [left, right] = crate::demo::demo_mix();
+    cross_check("demo mix", crate::demo::DEMO_SAMPLE_RATE as f64, &left, &right, true);
+}

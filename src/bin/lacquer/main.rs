@@ -5,7 +5,6 @@
 
 mod analyze;
 mod audio_io;
-mod demo;
 mod render;
 mod target;
 
@@ -216,7 +215,11 @@ fn list_params() {
 
 fn write_demo(output: &Path, force: bool) -> Result<(), String> {
     check_output(None, output, force)?;
-    audio_io::write_wav(output, &demo::demo_mix(), OutputFormat::Int24)?;
+    let audio = audio_io::Audio {
+        sample_rate: lacquer::demo::DEMO_SAMPLE_RATE,
+        channels: lacquer::demo::demo_mix().into_iter().collect(),
+    };
+    audio_io::write_wav(output, &audio, OutputFormat::Int24)?;
     println!("wrote the demo mix to {}", output.display());
     Ok(())
 }

@@ -5,8 +5,6 @@
 
 use std::f64::consts::PI;
 
-use crate::audio_io::Audio;
-
 pub const DEMO_SAMPLE_RATE: u32 = 48_000;
 const BPM: f64 = 112.0;
 const BARS: usize = 4;
@@ -32,7 +30,8 @@ fn saw(phase: f64) -> f64 {
     (1..=8).map(|k| (2.0 * PI * k as f64 * phase).sin() / k as f64).sum::<f64>() * 0.55
 }
 
-pub fn demo_mix() -> Audio {
+/// The demo mix at [`DEMO_SAMPLE_RATE`]: planar stereo (left, right).
+pub fn demo_mix() -> [Vec<f32>; 2] {
     let fs = DEMO_SAMPLE_RATE as f64;
     let beat = 60.0 / BPM;
     let frames = (fs * beat * 4.0 * BARS as f64) as usize;
@@ -107,11 +106,5 @@ pub fn demo_mix() -> Audio {
         right[frames - 1 - i] *= g;
     }
     let scale = 0.7; // an unmastered mix with headroom
-    Audio {
-        sample_rate: DEMO_SAMPLE_RATE,
-        channels: vec![
-            left.iter().map(|&v| (v * scale) as f32).collect(),
-            right.iter().map(|&v| (v * scale) as f32).collect(),
-        ],
-    }
+    [left.iter().map(|&v| (v * scale) as f32).collect(), right.iter().map(|&v| (v * scale) as f32).collect()]
 }
