@@ -364,3 +364,23 @@ fn lookahead_change_while_limiting_produces_no_over() {
         assert!(y.abs() <= ceiling * (1.0 + 1e-6));
     }
 }
+
+#[test]
+fn stereo_link_changes_while_limiting_keep_the_ceiling() {
+    let fs = 48_000.0;
+    let l_in = drums(fs, 1.0, 31);
+    let r_in: Vec<f32> = drums(fs, 1.0, 32).iter().map(|v| v * 0.5).collect();
+    let mut lim = Limiter::new(fs as f32);
+    let mut s = LimiterSettings { drive_db: 18.0, ..LimiterSettings::default() };
+    lim.set(&s);
+    lim.reset();
+    let (mut l, mut r) = (l_in.clone(), r_in.clone());
+    for (k, (cl, cr)) in l.chunks_mut(777).zip(r.chunks_mut(777)).enumerate() {
+        s.link_pct = [100.0, 0.0, 50.0, 100.0, 100.0, 30.0][k % 6];
+        lim.set(&s);
+        lim.process(cl, cr);
+    }
+    let out = Run { left: l, right: r, ceiling: vec![10f64.powf(-0.05); l_in.len()], clips: lim.safety_clip_count() };
+    check(&out, "link changes");
+    assert_eq!(out.clips, 0);
+}

@@ -48,6 +48,13 @@ impl BoxSum {
         self.sum = 0;
     }
 
+    fn copy_state_from(&mut self, other: &BoxSum) {
+        self.values.copy_from_slice(&other.values);
+        self.len = other.len;
+        self.pos = other.pos;
+        self.sum = other.sum;
+    }
+
     #[inline]
     fn push(&mut self, q: i64) -> i64 {
         self.sum += q - self.values[self.pos];
@@ -149,6 +156,27 @@ impl GainPath {
         } else {
             self.fast_coeff = coeff(release.release_ms);
         }
+    }
+
+    /// Makes this path continue exactly where `other` is (same sample rate and maximum
+    /// lookahead), without allocating: used when the stereo link drops below 100 %.
+    pub fn copy_state_from(&mut self, other: &GainPath) {
+        self.lookahead = other.lookahead;
+        self.hold.copy_state_from(&other.hold);
+        self.box_a.copy_state_from(&other.box_a);
+        self.box_b.copy_state_from(&other.box_b);
+        self.fast = other.fast;
+        self.slow = other.slow;
+        self.fast_coeff = other.fast_coeff;
+        self.slow_attack_coeff = other.slow_attack_coeff;
+        self.slow_release_coeff = other.slow_release_coeff;
+        self.auto = other.auto;
+        self.release = other.release;
+        self.average_scale = other.average_scale;
+        self.pad.copy_from_slice(&other.pad);
+        self.pad_pos = other.pad_pos;
+        self.history.copy_from_slice(&other.history);
+        self.history_pos = other.history_pos;
     }
 
     /// Changes the lookahead (attack ramp length) in samples, replaying recent history.

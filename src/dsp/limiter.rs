@@ -145,6 +145,8 @@ pub struct Limiter {
     ceiling_gain: f32,
     detect_ceiling_log2: f32,
     link: f32,
+    /// True while the link is 100 % and only the first gain path runs.
+    second_path_stale: bool,
     gain_reduction_db: f32,
     max_gain_reduction_db: f32,
     safety_clips: u64,
@@ -177,6 +179,7 @@ impl Limiter {
             ceiling_gain: 1.0,
             detect_ceiling_log2: 0.0,
             link: 1.0,
+            second_path_stale: false,
             gain_reduction_db: 0.0,
             max_gain_reduction_db: 0.0,
             safety_clips: 0,
@@ -277,6 +280,12 @@ impl Limiter {
         let n = left.len().min(right.len());
         let mut min_gain = 1.0f32;
         let link = self.link;
+        let fully_linked = link >= 1.0;
+        if !fully_linked && self.second_path_stale {
+            let (first, second) = self.gain_paths.split_at_mut(1);
+            second[0].copy_state_from(&first[0]);
+        }
+        self.second_path_stale = fully_linked;
         for i in 0..n {
             let drive = self.drive.next();
             let mix = self.mix.next();
@@ -296,9 +305,16 @@ impl Limiter {
             let ceiling_out = self.ceiling_history.read(pos, self.latency);
             let drive_out = self.drive_history.read(pos, self.latency);
             let mut out = [0.0f32; 2];
+            // Fully linked (the default): both channels need the same gain, so one gain path
+            // serves both; the second is brought up to date when the link is lowered.
+            let gains = if fully_linked {
+                let g = self.gain_paths[0].push(linked);
+                [g, g]
+            } else {
+                [0, 1].map(|ch| self.gain_paths[ch].push(requirement[ch] + (linked - requirement[ch]) * link))
+            };
             for ch in 0..2 {
-                let r = requirement[ch] + (linked - requirement[ch]) * link;
-                let gain = self.gain_paths[ch].push(r);
+                let gain = gains[ch];
                 min_gain = min_gain.min(gain);
                 let dry = self.audio[ch].read(pos, self.latency);
                 let wet = dry * drive_out * gain;

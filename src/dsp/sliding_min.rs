@@ -24,6 +24,15 @@ impl SlidingMin {
         self.window = (window.max(1) as u64).min(self.values.len() as u64 - 1);
     }
 
+    /// Takes over `other`'s contents (same capacity), without allocating.
+    pub fn copy_state_from(&mut self, other: &SlidingMin) {
+        self.values.copy_from_slice(&other.values);
+        self.head = other.head;
+        self.len = other.len;
+        self.window = other.window;
+        self.index = other.index;
+    }
+
     pub fn reset(&mut self) {
         self.head = 0;
         self.len = 0;
