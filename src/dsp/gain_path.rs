@@ -237,7 +237,9 @@ impl GainPath {
         // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
         // The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the
         // limiter's numeric margin.
-        let q = (envelope as f64 * FIXED_ONE).floor() as i64;
+        let scaled = envelope as f64 * FIXED_ONE;
+        let truncated = scaled as i64; // floor by conversion (no library call), exact here
+        let q = truncated - i64::from((truncated as f64) > scaled);
         let sum_of_sums = self.box_b.push(self.box_a.push(q));
         let gain = fast_exp2((sum_of_sums as f64 * self.average_scale) as f32);
         // Pad: gains wait (max_lookahead - lookahead) samples.
