@@ -8,6 +8,7 @@ use nice_plug::prelude::*;
 
 pub mod chain;
 pub mod dsp;
+pub mod editor;
 pub mod meter_bus;
 pub mod params;
 
@@ -26,6 +27,8 @@ pub struct Lacquer {
     chain: Option<Chain>,
     /// Transport state of the previous block, to detect play starts.
     was_playing: bool,
+    /// Editor window size and zoom (kept across editor openings).
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
 }
 
 impl Default for Lacquer {
@@ -35,6 +38,7 @@ impl Default for Lacquer {
             meters: Arc::new(MeterBus::new()),
             chain: None,
             was_playing: false,
+            editor_state: editor::default_state(),
         }
     }
 }
@@ -63,10 +67,14 @@ impl Plugin for Lacquer {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::LacquerEditor>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.meters.clone(), self.editor_state.clone())
     }
 
     fn activate(
