@@ -24,7 +24,7 @@ fn value(k: usize) -> f32 {
 fn is_written(v: f32) -> bool {
     // Values are -(j/64) - 1 for j in 0..4096: exact in f32, so membership is exact.
     let j = (-v - 1.0) * 64.0;
-    j >= 0.0 && j < 4096.0 && j.fract() == 0.0
+    (0.0..4096.0).contains(&j) && j.fract() == 0.0
 }
 
 fn meters(k: usize) -> ChainMeters {

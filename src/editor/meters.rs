@@ -209,7 +209,7 @@ impl Meters {
             ui.label(RichText::new("In").weak());
             ui.label(RichText::new("Out").weak());
             ui.end_row();
-            let rows: [(&str, &str, fn(&LoudnessReadings) -> f32); 5] = [
+            let rows: [(&str, &str, Reading); 5] = [
                 ("M", "LUFS", |r| r.momentary_lufs),
                 ("S", "LUFS", |r| r.short_term_lufs),
                 ("I", "LUFS", |r| r.integrated_lufs),
@@ -232,6 +232,9 @@ impl Meters {
         }
     }
 }
+
+/// Picks one reading out of a loudness snapshot.
+type Reading = fn(&LoudnessReadings) -> f32;
 
 /// One vertical meter bar: sample peak filled, true peak as a tick.
 fn bar(ui: &mut Ui, peak_db: f32, tp_db: f32) {
