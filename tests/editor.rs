@@ -16,6 +16,7 @@ use lacquer::editor::spectrum::{self, Analyzer};
 use lacquer::editor::{DirectEdit, LacquerEditor, ParamEdit};
 use lacquer::meter_bus::MeterBus;
 use lacquer::params::LacquerParams;
+use nice_plug::prelude::Params;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Gesture {
@@ -271,4 +272,41 @@ fn default_size_fits_without_cut_off_labels() {
         let r = harness.get_by_label(label).rect();
         assert!(screen.contains_rect(r), "{label} at {r:?} is outside the window");
     }
+}
+
+/// A stage the editor has never heard of, as the lead adds them to `params.rs`.
+#[derive(Params)]
+struct WithNewStage {
+    #[nested(group = "Saturation")]
+    saturation: SaturationParams,
+}
+
+#[derive(Params)]
+struct SaturationParams {
+    #[id = "sat_drive"]
+    drive: nice_plug::prelude::FloatParam,
+    #[id = "sat_on"]
+    enabled: nice_plug::prelude::BoolParam,
+}
+
+#[test]
+fn new_stages_get_a_strip_without_editor_changes() {
+    use nice_plug::prelude::{BoolParam, FloatParam, FloatRange};
+    let params = Arc::new(WithNewStage {
+        saturation: SaturationParams {
+            drive: FloatParam::new("Saturation Drive", 0.0, FloatRange::Linear { min: 0.0, max: 12.0 })
+                .with_unit(" dB"),
+            enabled: BoolParam::new("Saturation On", false),
+        },
+    });
+    let app = LacquerEditor::new(params.clone(), Arc::new(MeterBus::new()), Box::new(DirectEdit));
+    let mut harness = Harness::builder()
+        .with_size(Vec2::new(1000.0, 640.0))
+        .build_ui_state(|ui, app: &mut LacquerEditor| app.draw(ui), app);
+    harness.run_steps(2);
+    harness.get_by_label("Saturation");
+    harness.get_by_role_and_label(Role::Slider, "Saturation Drive");
+    harness.get_by_label("Saturation On").click();
+    harness.run_steps(2);
+    assert!(params.saturation.enabled.value());
 }

@@ -53,10 +53,13 @@ fn meters(k: usize) -> ChainMeters {
 fn readers_never_see_torn_or_unwritten_values_and_the_writer_never_waits() {
     let bus = Arc::new(MeterBus::new());
     let done = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
     let reader = {
         let bus = bus.clone();
         let done = done.clone();
+        let started = started.clone();
         thread::spawn(move || {
+            started.store(true, Ordering::Release);
             let mut pre = vec![0.0f32; 4096];
             let mut post = vec![0.0f32; 4096];
             let mut reads = 0u64;
@@ -81,6 +84,10 @@ fn readers_never_see_torn_or_unwritten_values_and_the_writer_never_waits() {
             reads
         })
     };
+    // Publish only while the reader is already hammering the bus.
+    while !started.load(Ordering::Acquire) {
+        thread::yield_now();
+    }
     let mut block = [0.0f32; BLOCK];
     for k in 0..PUBLISHES {
         bus.publish(&meters(k));
