@@ -111,6 +111,7 @@ fn strip(ui: &mut Ui, group: &str, list: &[ParamHandle], edit: &dyn ParamEdit) {
         ui.vertical(|ui| {
             ui.label(RichText::new(group).strong().size(14.0).color(Color32::from_rgb(180, 210, 240)));
             egui::ScrollArea::vertical().id_salt(group).show(ui, |ui| {
+                ui.spacing_mut().item_spacing.y = 2.0;
                 for p in list {
                     param_widget(ui, p, edit);
                 }

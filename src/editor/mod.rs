@@ -135,7 +135,7 @@ impl LacquerEditor {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            let height = (ui.available_height() * 0.5).max(160.0);
+            let height = (ui.available_height() * 0.42).max(160.0);
             self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
             ui.add_space(4.0);
             self.controls.show_strips(ui, self.edit.as_ref());
