@@ -9,6 +9,7 @@ use nice_plug::prelude::*;
 pub mod chain;
 pub mod demo;
 pub mod dsp;
+pub mod editor;
 pub mod meter_bus;
 pub mod params;
 
@@ -27,6 +28,8 @@ pub struct Lacquer {
     chain: Option<Chain>,
     /// Transport state of the previous block, to detect play starts.
     was_playing: bool,
+    /// Editor window size and zoom (kept across editor openings).
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
 }
 
 impl Default for Lacquer {
@@ -36,6 +39,7 @@ impl Default for Lacquer {
             meters: Arc::new(MeterBus::new()),
             chain: None,
             was_playing: false,
+            editor_state: editor::default_state(),
         }
     }
 }
@@ -64,10 +68,14 @@ impl Plugin for Lacquer {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::LacquerEditor>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.meters.clone(), self.editor_state.clone())
     }
 
     fn activate(

@@ -33,6 +33,7 @@ fn main() {
         Some("setup") => setup(),
         Some("install") => install(),
         Some("test") => test(),
+        Some("screenshot") => screenshot(),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
     if let Err(message) = result {
@@ -186,4 +187,9 @@ fn test() -> Result<()> {
     bundle()?;
     println!("xtask: all tests passed and the bundles build");
     Ok(())
+}
+
+/// Renders the editor offscreen (CPU rasteriser, no GPU or display needed) to docs/editor.png.
+fn screenshot() -> Result<()> {
+    run("cargo", &["run", "--example", "screenshot", "--", "docs/editor.png"])
 }

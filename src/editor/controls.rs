@@ -1,0 +1,205 @@
+//! Generic stage strips built from the parameter tree: every nested group becomes a strip, floats
+//! become sliders (their own value-to-string), switches toggles and enums segmented buttons. New
+//! stages added to `params.rs` appear without touching this file.
+
+use egui::{Color32, RichText, Sense, Stroke, Ui, Vec2};
+use nice_plug::prelude::{ParamFlags, ParamPtr, Params};
+
+use super::ParamEdit;
+
+/// One parameter as the editor sees it.
+pub struct ParamHandle {
+    pub id: String,
+    pub group: String,
+    ptr: ParamPtr,
+}
+
+// Every `unsafe` dereference of `ptr` below is sound because `Controls` keeps the `Arc<dyn Params>`
+// that owns the pointee alive for as long as its handles exist.
+impl ParamHandle {
+    pub fn ptr(&self) -> ParamPtr {
+        self.ptr
+    }
+
+    pub fn name(&self) -> &str {
+        // SAFETY: the pointee outlives `self` (see above).
+        unsafe { self.ptr.name() }
+    }
+
+    pub fn normalized(&self) -> f32 {
+        // SAFETY: as above.
+        unsafe { self.ptr.unmodulated_normalized_value() }
+    }
+
+    pub fn default_normalized(&self) -> f32 {
+        // SAFETY: as above.
+        unsafe { self.ptr.default_normalized_value() }
+    }
+
+    pub fn text(&self, normalized: f32) -> String {
+        // SAFETY: as above.
+        unsafe { self.ptr.normalized_value_to_string(normalized, true) }
+    }
+
+    pub fn step_count(&self) -> Option<usize> {
+        // SAFETY: as above.
+        unsafe { self.ptr.step_count() }
+    }
+
+    fn flags(&self) -> ParamFlags {
+        // SAFETY: as above.
+        unsafe { self.ptr.flags() }
+    }
+
+    /// Snaps a normalized value to the parameter's steps.
+    pub fn snap(&self, normalized: f32) -> f32 {
+        // SAFETY: as above.
+        unsafe { self.ptr.preview_normalized(self.ptr.preview_plain(normalized.clamp(0.0, 1.0))) }
+    }
+}
+
+/// All parameters, grouped by their top-level group, in tree order.
+pub struct Controls {
+    /// Keeps the pointees of every `ParamHandle` alive.
+    _params: std::sync::Arc<dyn Params>,
+    pub globals: Vec<ParamHandle>,
+    pub groups: Vec<(String, Vec<ParamHandle>)>,
+}
+
+impl Controls {
+    pub fn new(params: std::sync::Arc<dyn Params>) -> Self {
+        let mut globals = Vec::new();
+        let mut groups: Vec<(String, Vec<ParamHandle>)> = Vec::new();
+        for (id, ptr, group) in params.param_map() {
+            let top = group.split('/').next().unwrap_or("").to_string();
+            let handle = ParamHandle { id, group: group.clone(), ptr };
+            if handle.flags().intersects(ParamFlags::HIDDEN | ParamFlags::HIDE_IN_GENERIC_UI) {
+                continue;
+            }
+            if top.is_empty() {
+                globals.push(handle);
+            } else if let Some((_, list)) = groups.iter_mut().find(|(g, _)| *g == top) {
+                list.push(handle);
+            } else {
+                groups.push((top, vec![handle]));
+            }
+        }
+        Self { _params: params, globals, groups }
+    }
+
+    pub fn find(&self, id: &str) -> Option<&ParamHandle> {
+        self.globals.iter().chain(self.groups.iter().flat_map(|(_, l)| l.iter())).find(|p| p.id == id)
+    }
+
+    /// All stage strips side by side in a horizontal scroll area.
+    pub fn show_strips(&self, ui: &mut Ui, edit: &dyn ParamEdit) {
+        egui::ScrollArea::horizontal().id_salt("strips").show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                for (group, list) in &self.groups {
+                    strip(ui, group, list, edit);
+                }
+            });
+        });
+    }
+}
+
+const STRIP_WIDTH: f32 = 196.0;
+
+fn strip(ui: &mut Ui, group: &str, list: &[ParamHandle], edit: &dyn ParamEdit) {
+    egui::Frame::group(ui.style()).fill(Color32::from_rgb(24, 27, 33)).show(ui, |ui| {
+        ui.set_width(STRIP_WIDTH);
+        ui.vertical(|ui| {
+            ui.label(RichText::new(group).strong().size(14.0).color(Color32::from_rgb(180, 210, 240)));
+            egui::ScrollArea::vertical().id_salt(group).show(ui, |ui| {
+                ui.spacing_mut().item_spacing.y = 2.0;
+                for p in list {
+                    param_widget(ui, p, edit);
+                }
+            });
+        });
+    });
+}
+
+/// The widget that fits the parameter's kind.
+pub fn param_widget(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
+    match p.ptr {
+        ParamPtr::BoolParam(_) => toggle(ui, p, edit),
+        ParamPtr::EnumParam(_) => segmented(ui, p, edit),
+        _ => slider(ui, p, edit),
+    }
+}
+
+/// A full begin/set/end gesture for one discrete change (clicks, resets).
+fn set_once(p: &ParamHandle, edit: &dyn ParamEdit, normalized: f32) {
+    edit.begin_set(p);
+    edit.set_normalized(p, normalized);
+    edit.end_set(p);
+}
+
+pub fn toggle(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
+    let on = p.normalized() > 0.5;
+    let text = RichText::new(p.name()).color(if on { Color32::BLACK } else { Color32::from_gray(200) });
+    let fill = if on { Color32::from_rgb(120, 200, 255) } else { Color32::from_gray(45) };
+    let response = ui.add(egui::Button::new(text).fill(fill).min_size(Vec2::new(0.0, 20.0)));
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, p.name()));
+    if response.clicked() {
+        set_once(p, edit, if on { 0.0 } else { 1.0 });
+    }
+}
+
+fn segmented(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
+    let steps = p.step_count().unwrap_or(1).max(1);
+    let current = (p.normalized() * steps as f32).round() as usize;
+    ui.label(RichText::new(p.name()).small());
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 2.0;
+        for s in 0..=steps {
+            let n = s as f32 / steps as f32;
+            let response = ui.selectable_label(s == current, p.text(n));
+            if response.clicked() && s != current {
+                set_once(p, edit, n);
+            }
+        }
+    });
+}
+
+/// Horizontal slider: drag to change (with a begin/end gesture around the drag), double-click to
+/// reset to the default. The accessible label is the parameter's name.
+pub fn slider(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
+    let normalized = p.normalized();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(p.name()).small());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(RichText::new(p.text(normalized)).small().monospace());
+        });
+    });
+    let width = ui.available_width();
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 14.0), Sense::click_and_drag());
+    response.widget_info(|| egui::WidgetInfo::slider(true, normalized as f64, p.name()));
+    if response.drag_started() {
+        edit.begin_set(p);
+    }
+    if response.dragged() {
+        if let Some(pos) = response.interact_pointer_pos() {
+            let target = p.snap((pos.x - rect.left()) / rect.width());
+            if target != normalized {
+                edit.set_normalized(p, target);
+            }
+        }
+    }
+    if response.drag_stopped() {
+        edit.end_set(p);
+    }
+    if response.double_clicked() {
+        set_once(p, edit, p.default_normalized());
+    }
+    let painter = ui.painter();
+    let track = rect.shrink2(Vec2::new(0.0, 4.0));
+    painter.rect_filled(track, 3.0, Color32::from_gray(40));
+    let mut filled = track;
+    filled.set_right(track.left() + normalized * track.width());
+    painter.rect_filled(filled, 3.0, Color32::from_rgb(70, 140, 200));
+    let x = track.left() + normalized * track.width();
+    let handle_color = if response.hovered() || response.dragged() { Color32::WHITE } else { Color32::from_gray(210) };
+    painter.circle(egui::pos2(x, rect.center().y), 6.0, handle_color, Stroke::new(1.0, Color32::BLACK));
+}

@@ -1,0 +1,229 @@
+//! The egui editor. It only reads the meter bus and writes parameters (through host gestures);
+//! the analyser's FFT runs here, on the GUI thread, and only while the window paints.
+//!
+//! Panels: `spectrum` (analyser), `meters` (levels, gain reduction, loudness), `controls`
+//! (generic stage strips built from the parameter tree).
+
+pub mod controls;
+pub mod meters;
+pub mod spectrum;
+
+use std::sync::Arc;
+
+use egui::{Color32, RichText, Ui, Vec2};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::{ParamPtr, Params};
+use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+
+use crate::meter_bus::MeterBus;
+use controls::{Controls, ParamHandle};
+use meters::Meters;
+use spectrum::Analyzer;
+
+/// Default and minimum logical window sizes.
+pub const DEFAULT_SIZE: (f32, f32) = (1000.0, 640.0);
+pub const MIN_SIZE: (f32, f32) = (820.0, 540.0);
+const ZOOM_STEPS: [f32; 6] = [0.75, 0.9, 1.0, 1.25, 1.5, 2.0];
+
+/// How the editor changes parameters. The plugin's implementation is the host's `GuiContext`
+/// (begin/set/end gestures, so hosts record automation); tests use a recorder, the screenshot
+/// tool [`DirectEdit`].
+pub trait ParamEdit: Send {
+    fn begin_set(&self, param: &ParamHandle);
+    fn set_normalized(&self, param: &ParamHandle, normalized: f32);
+    fn end_set(&self, param: &ParamHandle);
+}
+
+impl ParamEdit for GuiContext {
+    fn begin_set(&self, param: &ParamHandle) {
+        // SAFETY: the pointer comes from this plugin's own `param_map()`, so the host knows it.
+        unsafe { self.raw_begin_set_parameter(param.ptr()) }
+    }
+
+    fn set_normalized(&self, param: &ParamHandle, normalized: f32) {
+        // SAFETY: as above.
+        unsafe { self.raw_set_parameter_normalized(param.ptr(), normalized) }
+    }
+
+    fn end_set(&self, param: &ParamHandle) {
+        // SAFETY: as above.
+        unsafe { self.raw_end_set_parameter(param.ptr()) }
+    }
+}
+
+/// Writes values straight into the parameters, for use outside a host (tests, the screenshot
+/// tool) where nothing else owns them.
+pub struct DirectEdit;
+
+impl ParamEdit for DirectEdit {
+    fn begin_set(&self, _param: &ParamHandle) {}
+
+    fn set_normalized(&self, param: &ParamHandle, normalized: f32) {
+        set_directly(param.ptr(), normalized);
+    }
+
+    fn end_set(&self, _param: &ParamHandle) {}
+}
+
+fn set_directly(ptr: ParamPtr, normalized: f32) {
+    // SAFETY: `ptr` comes from a live `ParamHandle`, whose parameters the editor keeps alive.
+    unsafe {
+        ptr._internal_set_normalized_value(normalized);
+    }
+}
+
+/// Before `build` hands over the host context, edits go nowhere.
+struct NoEdit;
+
+impl ParamEdit for NoEdit {
+    fn begin_set(&self, _param: &ParamHandle) {}
+    fn set_normalized(&self, _param: &ParamHandle, _normalized: f32) {}
+    fn end_set(&self, _param: &ParamHandle) {}
+}
+
+/// The editor application. `ui` is all the plugin needs; tests drive [`LacquerEditor::draw`].
+pub struct LacquerEditor {
+    bus: Arc<MeterBus>,
+    controls: Controls,
+    edit: Box<dyn ParamEdit>,
+    analyzer: Analyzer,
+    meters: Meters,
+    /// Whether our theme has been applied to the current egui context.
+    themed: bool,
+}
+
+impl LacquerEditor {
+    pub fn new(params: Arc<dyn Params>, bus: Arc<MeterBus>, edit: Box<dyn ParamEdit>) -> Self {
+        Self {
+            bus,
+            controls: Controls::new(params),
+            edit,
+            analyzer: Analyzer::new(),
+            meters: Meters::new(),
+            themed: false,
+        }
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    pub fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
+    /// One frame: reads the bus, advances the analyser and meters, lays out the panels.
+    pub fn draw(&mut self, ui: &mut Ui) {
+        if !self.themed {
+            apply_theme(ui.ctx());
+            self.themed = true;
+        }
+        let dt = ui.input(|i| i.stable_dt);
+        self.analyzer.update(&self.bus, dt);
+        self.meters.update(&self.bus, dt);
+        // Meters and spectrum move continuously.
+        ui.ctx().request_repaint();
+
+        egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::right("meters").resizable(false).exact_size(300.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("meter_scroll").show(ui, |ui| {
+                self.meters.show_levels(ui);
+                ui.separator();
+                self.meters.show_gain_reduction(ui, &self.bus);
+                ui.separator();
+                self.meters.show_loudness(ui, &self.bus);
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let height = (ui.available_height() * 0.42).max(160.0);
+            self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+            ui.add_space(4.0);
+            self.controls.show_strips(ui, self.edit.as_ref());
+        });
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("LACQUER").strong().size(18.0).color(Color32::from_rgb(120, 210, 255)));
+            ui.label(RichText::new("mastering chain").weak());
+            ui.separator();
+            for p in &self.controls.globals {
+                controls::param_widget(ui, p, self.edit.as_ref());
+            }
+            ui.separator();
+            for id in ["lim_ceiling", "lim_drive", "lim_release"] {
+                if let Some(p) = self.controls.find(id) {
+                    ui.scope(|ui| {
+                        ui.set_width(150.0);
+                        ui.vertical(|ui| controls::slider(ui, p, self.edit.as_ref()));
+                    });
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let zoom = ui.ctx().zoom_factor();
+                egui::ComboBox::from_label("Zoom").selected_text(format!("{:.0}%", zoom * 100.0)).show_ui(ui, |ui| {
+                    for z in ZOOM_STEPS {
+                        if ui.selectable_label((z - zoom).abs() < 1e-3, format!("{:.0}%", z * 100.0)).clicked() {
+                            ui.ctx().set_zoom_factor(z);
+                        }
+                    }
+                });
+            });
+        });
+    }
+}
+
+/// Dark theme with enough contrast to read small numbers.
+pub fn apply_theme(ctx: &egui::Context) {
+    let mut visuals = egui::Visuals::dark();
+    visuals.panel_fill = Color32::from_rgb(20, 22, 27);
+    visuals.window_fill = Color32::from_rgb(20, 22, 27);
+    visuals.extreme_bg_color = Color32::from_rgb(12, 14, 18);
+    visuals.override_text_color = Some(Color32::from_gray(225));
+    ctx.set_visuals(visuals);
+    ctx.global_style_mut(|style| {
+        style.spacing.item_spacing = Vec2::new(6.0, 4.0);
+    });
+}
+
+impl NiceEguiApp for LacquerEditor {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.edit = Box::new(nice_gui_ctx);
+        apply_theme(&egui_ctx);
+        self.themed = true;
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
+        self.draw(ui);
+    }
+
+    fn editor_closed(&mut self) {
+        self.edit = Box::new(NoEdit);
+        self.themed = false;
+    }
+}
+
+/// The plugin's editor: resizable from `MIN_SIZE` up, starting at `DEFAULT_SIZE`.
+pub fn create(
+    params: Arc<dyn Params>,
+    bus: Arc<MeterBus>,
+    state: Arc<EguiEditorState>,
+) -> Option<nice_plug_egui::EguiEditor<LacquerEditor>> {
+    let min = nice_plug::editor::dpi::LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1);
+    let settings = EguiNiceSettings::new()
+        .with_tile("Lacquer")
+        .with_resize_hint(nice_plug::editor::ResizeHint::resizable().with_min_logical_size(min));
+    let app = LacquerEditor::new(params, bus, Box::new(NoEdit));
+    nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)
+}
+
+/// The editor state at the default size and zoom.
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1), 1.0)
+}

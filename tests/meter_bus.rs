@@ -1,0 +1,139 @@
+//! The meter bus under concurrent use: the GUI never reads a torn or invented value, the writer
+//! finishes its publishes while a reader hammers the bus (it never waits), and the audio-side
+//! calls allocate nothing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use assert_no_alloc::{assert_no_alloc, AllocDisabler};
+use lacquer::chain::{ChainMeters, LoudnessReadings};
+use lacquer::meter_bus::MeterBus;
+
+#[global_allocator]
+static A: AllocDisabler = AllocDisabler;
+
+const PUBLISHES: usize = 20_000;
+const BLOCK: usize = 64;
+
+/// The k-th value the writer publishes: a distinct, exactly representable f32 with a known set.
+fn value(k: usize) -> f32 {
+    -((k % 4096) as f32) / 64.0 - 1.0
+}
+
+fn is_written(v: f32) -> bool {
+    // Values are -(j/64) - 1 for j in 0..4096: exact in f32, so membership is exact.
+    let j = (-v - 1.0) * 64.0;
+    (0.0..4096.0).contains(&j) && j.fract() == 0.0
+}
+
+fn meters(k: usize) -> ChainMeters {
+    let v = value(k);
+    let loudness = LoudnessReadings {
+        momentary_lufs: v,
+        short_term_lufs: v,
+        integrated_lufs: v,
+        loudness_range_lu: v,
+        true_peak_dbtp: [v, v],
+        block_true_peak_dbtp: [v, v],
+        correlation: v,
+    };
+    ChainMeters {
+        input_peak: [0.0, 0.0],
+        output_peak: [0.0, 0.0],
+        limiter_gain_reduction_db: v,
+        limiter_max_gain_reduction_db: v,
+        safety_clips: k as u64,
+        input_loudness: loudness,
+        output_loudness: loudness,
+    }
+}
+
+#[test]
+fn readers_never_see_torn_or_unwritten_values_and_the_writer_never_waits() {
+    let bus = Arc::new(MeterBus::new());
+    let done = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let bus = bus.clone();
+        let done = done.clone();
+        let started = started.clone();
+        thread::spawn(move || {
+            started.store(true, Ordering::Release);
+            let mut pre = vec![0.0f32; 4096];
+            let mut post = vec![0.0f32; 4096];
+            let mut reads = 0u64;
+            while !done.load(Ordering::Acquire) {
+                let r = bus.output_loudness.load();
+                for v in [r.momentary_lufs, r.short_term_lufs, r.integrated_lufs, r.loudness_range_lu, r.correlation]
+                    .into_iter()
+                    .chain(r.true_peak_dbtp)
+                    .chain(r.block_true_peak_dbtp)
+                {
+                    assert!(v == f32::NEG_INFINITY || v == 0.0 || is_written(v), "torn or unknown value {v}");
+                }
+                let gr = bus.limiter_gain_reduction_db.load(Ordering::Relaxed);
+                assert!(gr == 0.0 || is_written(gr), "gain reduction {gr}");
+                bus.copy_spectrum(&mut pre, &mut post);
+                for (&a, &b) in pre.iter().zip(&post) {
+                    assert!(a == 0.0 || is_written(a), "spectrum pre sample {a}");
+                    assert!(b == 0.0 || is_written(b), "spectrum post sample {b}");
+                }
+                reads += 1;
+            }
+            reads
+        })
+    };
+    // Publish only while the reader is already hammering the bus.
+    while !started.load(Ordering::Acquire) {
+        thread::yield_now();
+    }
+    let mut block = [0.0f32; BLOCK];
+    for k in 0..PUBLISHES {
+        bus.publish(&meters(k));
+        for (i, s) in block.iter_mut().enumerate() {
+            *s = value(k * BLOCK + i);
+        }
+        bus.push_spectrum(&block, &block);
+    }
+    // The writer got through every publish while the reader ran: it never waited on it.
+    done.store(true, Ordering::Release);
+    let reads = reader.join().expect("reader panicked");
+    assert!(reads > 0, "the reader never ran");
+    assert_eq!(bus.safety_clips.load(Ordering::Relaxed), (PUBLISHES - 1) as u64);
+    // After the writer stops, the copy is exactly the last samples written, oldest first.
+    let mut pre = vec![0.0f32; 256];
+    let mut post = vec![0.0f32; 256];
+    bus.copy_spectrum(&mut pre, &mut post);
+    let end = PUBLISHES * BLOCK;
+    for (i, (&a, &b)) in pre.iter().zip(&post).enumerate() {
+        assert_eq!(a, value(end - 256 + i));
+        assert_eq!(b, a);
+    }
+}
+
+#[test]
+fn peaks_accumulate_until_taken() {
+    let bus = MeterBus::new();
+    let mut m = meters(0);
+    for peak in [0.25, 0.75, 0.5] {
+        m.input_peak = [peak, peak / 2.0];
+        bus.publish(&m);
+    }
+    assert_eq!(MeterBus::take_peak(&bus.input_peak[0]), 0.75);
+    assert_eq!(MeterBus::take_peak(&bus.input_peak[1]), 0.375);
+    assert_eq!(MeterBus::take_peak(&bus.input_peak[0]), 0.0);
+}
+
+#[test]
+fn publish_and_push_spectrum_do_not_allocate() {
+    let bus = MeterBus::new();
+    let m = meters(7);
+    let block = [0.25f32; 1024];
+    assert_no_alloc(|| {
+        for _ in 0..100 {
+            bus.publish(&m);
+            bus.push_spectrum(&block, &block);
+        }
+    });
+}
