@@ -189,7 +189,7 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Renders the editor offscreen (CPU rasteriser, no GPU or display needed) to docs/editor.png.
+/// Renders the editor offscreen (CPU rasteriser, no GPU or display needed) to tests/tools/editor.png.
 fn screenshot() -> Result<()> {
-    run("cargo", &["run", "--example", "screenshot", "--", "docs/editor.png"])
+    run("cargo", &["run", "--example", "screenshot", "--", "tests/tools/editor.png"])
 }

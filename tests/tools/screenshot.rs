@@ -1,4 +1,4 @@
-//! Renders the real editor offscreen to a PNG (`cargo xtask screenshot` → `docs/editor.png`).
+//! Renders the real editor offscreen to a PNG (`cargo xtask screenshot` → `tests/tools/editor.png`).
 //!
 //! No GPU or display is needed: the editor's egui frames are tessellated as usual and the
 //! triangles are filled by a small CPU rasteriser below (egui's meshes are already anti-aliased by
@@ -42,7 +42,7 @@ impl Mix {
 }
 
 fn main() {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "docs/editor.png".to_string());
+    let out = std::env::args().nth(1).unwrap_or_else(|| "tests/tools/editor.png".to_string());
     let params = Arc::new(LacquerParams::default());
     let writer = ParamWriter::new(params.clone());
     for (id, value) in [("lim_drive", "6"), ("lim_ceiling", "-1"), ("in_gain", "2")] {
