@@ -187,7 +187,9 @@ fn hostile_recovery(budget_factor: usize, assert_tol: f32) {
                     recovery as f32 / SAMPLE_RATE * 1e3
                 );
                 if last_diff >= n - 1 && tol == assert_tol {
-                    failures.push(format!("{label}: still differs from the {name} reference by more than {tol:e} at the end"));
+                    failures.push(format!(
+                        "{label}: still differs from the {name} reference by more than {tol:e} at the end"
+                    ));
                 }
                 if name == "fresh-at-end" && tol == assert_tol {
                     if recovery > budget {
