@@ -74,7 +74,10 @@ fn clean(n: usize, seed: u64) -> [Vec<f32>; 2] {
     [ch(), ch()]
 }
 
-fn hostile_cases() -> Vec<(&'static str, Box<dyn Fn(usize) -> f32>)> {
+/// A name and the bad value for sample i.
+type HostileCase = (&'static str, Box<dyn Fn(usize) -> f32>);
+
+fn hostile_cases() -> Vec<HostileCase> {
     vec![
         ("NaN", Box::new(|_| f32::NAN)),
         ("+Inf", Box::new(|_| f32::INFINITY)),
