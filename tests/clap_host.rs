@@ -90,6 +90,14 @@ fn audio_ports_and_params_extensions() {
     for id in ["lim_ceiling", "out_gain", "bypass", "delta", "lim_bypass"] {
         assert!(ids.contains(&param_hash(id)), "param {id} not found by its hashed id");
     }
+    // The ceiling spans -20..0 dBTP, and the output trim after the limiter can only lower it.
+    let range_db = |id: &str| {
+        let p = params.iter().find(|p| p.id == param_hash(id)).unwrap();
+        (leading_number(&inst.value_to_text(p.id, p.min)), leading_number(&inst.value_to_text(p.id, p.max)))
+    };
+    assert_eq!(range_db("lim_ceiling"), (-20.0, 0.0), "lim_ceiling range");
+    let (_, out_gain_max) = range_db("out_gain");
+    assert!(out_gain_max <= 0.0, "out_gain can boost by {out_gain_max} dB after the limiter");
     println!("{} params, ids unique, all named", params.len());
 }
 

@@ -40,13 +40,15 @@ pub fn plugin_path() -> PathBuf {
     let profile_dir =
         exe.parent().and_then(|deps| deps.parent()).expect("test executable has no target/<profile>/deps parent");
     let name = format!("{}lacquer{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    // `cargo build`/`cargo test` uplift it to target/<profile>/; a `--test NAME` build leaves it
-    // in deps/ only.
-    let candidates = [profile_dir.join(&name), profile_dir.join("deps").join(&name)];
-    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
+    // Every build writes deps/ first; `cargo build` also copies (uplifts) it to
+    // target/<profile>/, a `--test NAME` or `cargo test` build does not. Take the newer, so an
+    // old uplifted copy never shadows the binary just built.
+    let candidates = [profile_dir.join("deps").join(&name), profile_dir.join(&name)];
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    candidates.iter().filter(|p| p.is_file()).max_by_key(|p| modified(p)).cloned().unwrap_or_else(|| {
         panic!(
             "plugin binary {} is missing: build the cdylib first (`cargo build`, or `cargo test` builds it alongside the tests)",
-            candidates[0].display()
+            candidates[1].display()
         )
     })
 }
