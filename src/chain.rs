@@ -367,7 +367,9 @@ impl Chain {
             for (out, dry) in [(&mut left[i], dry_l[i]), (&mut right[i], dry_r[i])] {
                 // delta = 1 → output minus input (what the chain adds or removes).
                 let processed = *out - delta * dry;
-                *out = dry + (processed - dry) * wet;
+                // Exact at both ends (wet = 1 gives `processed` bit for bit, so nothing the
+                // limiter kept under the ceiling is nudged over it by rounding; wet = 0 gives dry).
+                *out = processed * wet + dry * (1.0 - wet);
             }
             self.meters.output_peak[0] = self.meters.output_peak[0].max(left[i].abs());
             self.meters.output_peak[1] = self.meters.output_peak[1].max(right[i].abs());

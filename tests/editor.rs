@@ -111,17 +111,17 @@ fn dragging_a_slider_sets_the_parameter_with_a_gesture() {
 fn clicking_a_toggle_sets_the_switch() {
     let (mut harness, f) = harness();
     harness.run_steps(2);
-    assert!(!f.params.output.noise_shaping.value());
-    harness.get_by_label("Noise Shaping").click();
+    assert!(!f.params.eq.bypass.value());
+    harness.get_by_label("EQ Bypass").click();
     harness.run_steps(2);
-    assert!(f.params.output.noise_shaping.value());
+    assert!(f.params.eq.bypass.value());
     let log = f.log.0.lock().unwrap().clone();
     assert_eq!(
         log,
         vec![
-            Gesture::Begin("out_shape".into()),
-            Gesture::Set("out_shape".into(), 1.0),
-            Gesture::End("out_shape".into())
+            Gesture::Begin("eq_bypass".into()),
+            Gesture::Set("eq_bypass".into(), 1.0),
+            Gesture::End("eq_bypass".into())
         ]
     );
 }
@@ -224,6 +224,8 @@ fn meters_show_the_values_on_the_bus() {
         limiter_gain_reduction_db: -4.2,
         limiter_max_gain_reduction_db: -7.9,
         safety_clips: 0,
+        compressor_gain_reduction_db: [0.0; 3],
+        stereo_correlation: 0.0,
         input_loudness: loud_in,
         output_loudness: loud_out,
     });

@@ -324,7 +324,8 @@ impl Limiter {
                 } else {
                     wet
                 };
-                out[ch] = dry + (limited - dry) * mix;
+                // Exact at both ends: mix = 1 is `limited` bit for bit (never over the ceiling).
+                out[ch] = limited * mix + dry * (1.0 - mix);
             }
             left[i] = out[0];
             right[i] = out[1];
