@@ -224,7 +224,7 @@ fn meters_show_the_values_on_the_bus() {
         limiter_gain_reduction_db: -4.2,
         limiter_max_gain_reduction_db: -7.9,
         safety_clips: 0,
-        compressor_gain_reduction_db: [0.0; 3],
+        compressor_gain_reduction_db: [2.5, 0.0, 6.5],
         stereo_correlation: 0.0,
         input_loudness: loud_in,
         output_loudness: loud_out,
@@ -250,6 +250,8 @@ fn meters_show_the_values_on_the_bus() {
         "-1.1 dBTP",
         "-0.25",
         "GR 4.2 dB (max 7.9 dB)",
+        "B1 2.5",
+        "B3 6.5",
     ] {
         harness.get_by_label(text);
     }

@@ -177,7 +177,7 @@ impl Meters {
         let t = (self.gr_db / GR_RANGE_DB).clamp(0.0, 1.0);
         let filled = Rect::from_min_max(Pos2::new(rect.right() - t * rect.width(), rect.top()), rect.max);
         painter.rect_filled(filled, 2.0, GR_COLOR);
-        let (hist_rect, response) = ui.allocate_exact_size(Vec2::new(width, 56.0), Sense::hover());
+        let (hist_rect, response) = ui.allocate_exact_size(Vec2::new(width, 40.0), Sense::hover());
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "GR history"));
         painter.rect_filled(hist_rect, 2.0, Color32::from_rgb(14, 17, 22));
         for db in [3.0, 6.0, 9.0] {
@@ -199,6 +199,29 @@ impl Meters {
         if clips > 0 {
             ui.label(RichText::new(format!("Safety clips {clips}")).color(RED));
         }
+    }
+
+    /// Compressor gain reduction per band in one compact row (band 1 is the whole signal in
+    /// single-band mode): a readout and a small bar each.
+    pub fn show_compressor(&self, ui: &mut Ui, bus: &MeterBus) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Comp GR dB").strong());
+            for (band, atomic) in bus.compressor_gain_reduction_db.iter().enumerate() {
+                let gr = atomic.load(Ordering::Relaxed).abs();
+                ui.label(format!("B{} {}", band + 1, fmt_db(gr)));
+                let (rect, response) = ui.allocate_exact_size(Vec2::new(8.0, 14.0), Sense::hover());
+                let name = format!("Band {} GR bar", band + 1);
+                response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &name));
+                let painter = ui.painter();
+                painter.rect_filled(rect, 2.0, Color32::from_gray(30));
+                let t = (gr / GR_RANGE_DB).clamp(0.0, 1.0);
+                let filled = Rect::from_min_max(
+                    Pos2::new(rect.left(), rect.top()),
+                    Pos2::new(rect.right(), rect.top() + t * rect.height()),
+                );
+                painter.rect_filled(filled, 2.0, GR_COLOR);
+            }
+        });
     }
 
     /// Loudness readouts for the output (input in the second column) and the reset button.

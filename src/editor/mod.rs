@@ -131,6 +131,8 @@ impl LacquerEditor {
                 ui.separator();
                 self.meters.show_gain_reduction(ui, &self.bus);
                 ui.separator();
+                self.meters.show_compressor(ui, &self.bus);
+                ui.separator();
                 self.meters.show_loudness(ui, &self.bus);
             });
         });
