@@ -6,46 +6,14 @@
 
 mod common;
 
-use common::{drums, TestRng};
+use common::{drums, everything_on, TestRng};
 use lacquer::chain::{Chain, Settings};
-use lacquer::dsp::dither::WordLength;
-use lacquer::dsp::limiter::Oversampling;
-use lacquer::dsp::oversampler::OversamplingFactor;
 
 fn stereo_noise(n: usize, amp: f64, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let mut rng = TestRng(seed);
     let l = (0..n).map(|i| (amp * (0.6 * (i as f64 * 0.013).sin() + 0.4 * rng.uniform())) as f32).collect();
     let r = (0..n).map(|i| (amp * (0.6 * (i as f64 * 0.011).cos() + 0.4 * rng.uniform())) as f32).collect();
     (l, r)
-}
-
-/// Every stage engaged and doing something audible.
-pub fn everything_on() -> Settings {
-    let mut s = Settings::default();
-    s.input_gain_db = 3.0;
-    s.eq.high_pass.enabled = true;
-    s.eq.low_shelf.enabled = true;
-    s.eq.low_shelf.gain_db = 2.0;
-    for (i, bell) in s.eq.bells.iter_mut().enumerate() {
-        bell.enabled = true;
-        bell.gain_db = if i % 2 == 0 { -3.0 } else { 2.5 };
-    }
-    s.eq.high_shelf.enabled = true;
-    s.eq.high_shelf.gain_db = 1.5;
-    s.eq.low_pass.enabled = true;
-    s.compressor.bypass = false;
-    s.compressor.multiband = true;
-    s.compressor.sidechain_hp = true;
-    s.stereo.width_pct = 130.0;
-    s.stereo.mono_bass = true;
-    s.saturation.bypass = false;
-    s.saturation.drive_db = 6.0;
-    s.saturation.oversampling = OversamplingFactor::X4;
-    s.limiter.drive_db = 6.0;
-    s.limiter.oversampling = Oversampling::X8;
-    s.dither.word_length = WordLength::Bits16;
-    s.dither.noise_shaping = true;
-    s
 }
 
 fn run(chain: &mut Chain, left: &mut [f32], right: &mut [f32], block: usize) {

@@ -11,8 +11,6 @@ mod common;
 use common::TestRng;
 use lacquer::chain::{Chain, Settings};
 use lacquer::dsp::dither::WordLength;
-use lacquer::dsp::limiter::Oversampling;
-use lacquer::dsp::oversampler::OversamplingFactor;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const RELEASE_MS: f32 = 100.0;
@@ -25,35 +23,14 @@ const CONVERGED: f32 = 1e-4;
 /// Float word length: dither noise depends on the RNG's history, which would differ between the
 /// two chains being compared (a dithered run is checked separately for finiteness and ceiling).
 fn every_stage() -> Settings {
-    let mut s = Settings::default();
-    s.input_gain_db = 3.0;
-    s.eq.high_pass.enabled = true;
-    s.eq.low_shelf.enabled = true;
-    s.eq.low_shelf.gain_db = 2.0;
-    for (i, bell) in s.eq.bells.iter_mut().enumerate() {
-        bell.enabled = true;
-        bell.gain_db = if i % 2 == 0 { -3.0 } else { 2.5 };
-    }
-    s.eq.high_shelf.enabled = true;
-    s.eq.high_shelf.gain_db = 1.5;
-    s.eq.low_pass.enabled = true;
-    s.compressor.bypass = false;
-    s.compressor.multiband = true;
-    s.compressor.sidechain_hp = true;
+    let mut s = common::everything_on();
     for band in &mut s.compressor.bands {
         band.release_ms = RELEASE_MS;
     }
-    s.stereo.width_pct = 130.0;
-    s.stereo.mono_bass = true;
-    s.saturation.bypass = false;
-    s.saturation.drive_db = 6.0;
-    s.saturation.oversampling = OversamplingFactor::X4;
     s.limiter.ceiling_db = CEILING_DB;
-    s.limiter.drive_db = 6.0;
     s.limiter.lookahead_ms = LOOKAHEAD_MS;
     s.limiter.release_ms = RELEASE_MS;
     s.limiter.auto_release = false;
-    s.limiter.oversampling = Oversampling::X8;
     s.dither.word_length = WordLength::Float;
     s
 }

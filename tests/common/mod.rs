@@ -118,3 +118,34 @@ pub fn drums(fs: f64, seconds: f64, seed: u64) -> Vec<f32> {
     }
     out
 }
+
+/// Every stage engaged and doing something audible.
+#[allow(clippy::field_reassign_with_default)]
+pub fn everything_on() -> lacquer::chain::Settings {
+    use lacquer::dsp::{dither::WordLength, limiter::Oversampling, oversampler::OversamplingFactor};
+    let mut s = lacquer::chain::Settings::default();
+    s.input_gain_db = 3.0;
+    s.eq.high_pass.enabled = true;
+    s.eq.low_shelf.enabled = true;
+    s.eq.low_shelf.gain_db = 2.0;
+    for (i, bell) in s.eq.bells.iter_mut().enumerate() {
+        bell.enabled = true;
+        bell.gain_db = if i.is_multiple_of(2) { -3.0 } else { 2.5 };
+    }
+    s.eq.high_shelf.enabled = true;
+    s.eq.high_shelf.gain_db = 1.5;
+    s.eq.low_pass.enabled = true;
+    s.compressor.bypass = false;
+    s.compressor.multiband = true;
+    s.compressor.sidechain_hp = true;
+    s.stereo.width_pct = 130.0;
+    s.stereo.mono_bass = true;
+    s.saturation.bypass = false;
+    s.saturation.drive_db = 6.0;
+    s.saturation.oversampling = OversamplingFactor::X4;
+    s.limiter.drive_db = 6.0;
+    s.limiter.oversampling = Oversampling::X8;
+    s.dither.word_length = WordLength::Bits16;
+    s.dither.noise_shaping = true;
+    s
+}
