@@ -22,6 +22,16 @@ use crate::dsp::MAX_CHUNK;
 const GAIN_RAMP_MS: f32 = 20.0;
 /// Global bypass and delta crossfades.
 const BYPASS_FADE_MS: f32 = 15.0;
+/// Level match follows its target with ramps this long (targets move every 10 ms or so).
+const LEVEL_MATCH_RAMP_MS: f32 = 50.0;
+/// Level match never moves the monitored level further than this either way.
+const LEVEL_MATCH_RANGE_DB: f32 = 24.0;
+/// Below this short-term loudness (silence, fades) the match holds its gain.
+const LEVEL_MATCH_GATE_LUFS: f32 = -60.0;
+/// Boosts keep the recent output peak this far under the ceiling (inter-sample allowance).
+const LEVEL_MATCH_PEAK_MARGIN_DB: f32 = 0.5;
+/// The recent-peak memory that caps boosts decays this fast.
+const LEVEL_MATCH_PEAK_DECAY_DB_PER_S: f32 = 1.0;
 
 pub const MIN_INPUT_GAIN_DB: f32 = -24.0;
 pub const MAX_INPUT_GAIN_DB: f32 = 24.0;
@@ -147,6 +157,13 @@ pub struct Chain {
     /// Loudness metering runs only while this is set: the plugin pauses it while the
     /// transport is stopped, and offline renders switch it off.
     loudness_running: bool,
+    /// Monitoring-only level match (plugin only; never set by the CLI).
+    level_match: bool,
+    level_match_gain: LinearSmoother,
+    /// Decaying memory of the output's sample peak (dB), which caps level-match boosts.
+    recent_peak_db: f32,
+    /// Samples the level-match boost had to clip at the ceiling (the cap normally prevents it).
+    level_match_clips: u64,
 }
 
 impl Chain {
@@ -187,6 +204,10 @@ impl Chain {
             loudness_in: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
             loudness_out: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
             loudness_running: true,
+            level_match: false,
+            level_match_gain: LinearSmoother::new(sample_rate, LEVEL_MATCH_RAMP_MS, 1.0),
+            recent_peak_db: f32::NEG_INFINITY,
+            level_match_clips: 0,
         };
         chain.apply(&settings);
         chain.reset();
@@ -230,6 +251,36 @@ impl Chain {
         self.meters = ChainMeters::default();
         self.loudness_in.reset();
         self.loudness_out.reset();
+        self.level_match_gain.reset(1.0);
+        self.recent_peak_db = f32::NEG_INFINITY;
+    }
+
+    /// Monitoring-only level match: after the output meter (so meters and renders show the
+    /// real master), the output is turned up or down so its short-term loudness equals the
+    /// input's. Bypass, A/B and preset comparisons then play at the same loudness and louder
+    /// cannot fool the ear. Boosts are capped so the recent output peak stays under the
+    /// ceiling; a sample that would still cross it is clipped there and counted. Needs the
+    /// loudness meters running (the plugin runs them while the transport plays); it holds its
+    /// gain while they are paused or the input is silent. The CLI never turns this on.
+    pub fn set_level_match(&mut self, on: bool) {
+        self.level_match = on;
+        if !on {
+            self.level_match_gain.set_target(1.0);
+        }
+    }
+
+    pub fn level_match(&self) -> bool {
+        self.level_match
+    }
+
+    /// The level-match gain being applied now (dB; 0 when off).
+    pub fn level_match_gain_db(&self) -> f32 {
+        gain_to_db(self.level_match_gain.current())
+    }
+
+    /// Samples level match clipped at the ceiling since the chain was built.
+    pub fn level_match_clips(&self) -> u64 {
+        self.level_match_clips
     }
 
     /// Starts or pauses loudness metering (integrated and LRA keep their state while paused).
@@ -329,6 +380,40 @@ impl Chain {
             let left: &[f32] = &channels[0][..n];
             let right: &[f32] = if stereo { &channels[1][..n] } else { left };
             self.loudness_out.process(left, right);
+        }
+        if n > 0 && (self.level_match || self.level_match_gain.current() != 1.0 || self.level_match_gain.is_smoothing())
+        {
+            self.apply_level_match(channels, n);
+        }
+    }
+
+    fn apply_level_match(&mut self, channels: &mut [&mut [f32]], n: usize) {
+        let block_peak = channels.iter().take(2).flat_map(|c| c[..n].iter()).fold(0.0f32, |m, x| m.max(x.abs()));
+        let decay = LEVEL_MATCH_PEAK_DECAY_DB_PER_S * n as f32 / self.sample_rate;
+        self.recent_peak_db = gain_to_db(block_peak).max(self.recent_peak_db - decay);
+        let ceiling_db = finite_or(self.settings.limiter.ceiling_db, -1.0).clamp(-20.0, 0.0);
+        if self.level_match {
+            let s_in = self.loudness_in.short_term_lufs();
+            let s_out = self.loudness_out.short_term_lufs();
+            if s_in > LEVEL_MATCH_GATE_LUFS && s_out > LEVEL_MATCH_GATE_LUFS {
+                let headroom_db = (ceiling_db - LEVEL_MATCH_PEAK_MARGIN_DB - self.recent_peak_db).max(0.0);
+                let target_db = (s_in - s_out).clamp(-LEVEL_MATCH_RANGE_DB, LEVEL_MATCH_RANGE_DB).min(headroom_db);
+                self.level_match_gain.set_target(db_to_gain(target_db));
+            }
+        }
+        let ceiling = db_to_gain(ceiling_db);
+        for i in 0..n {
+            let g = self.level_match_gain.next();
+            for channel in channels.iter_mut().take(2) {
+                let x = channel[i] * g;
+                // Only a boost can cross the ceiling (cuts leave the limiter's guarantee alone).
+                channel[i] = if g > 1.0 && x.abs() > ceiling {
+                    self.level_match_clips += 1;
+                    ceiling.copysign(x)
+                } else {
+                    x
+                };
+            }
         }
     }
 

@@ -12,6 +12,7 @@ pub mod dsp;
 pub mod editor;
 pub mod meter_bus;
 pub mod params;
+pub mod presets;
 
 use chain::Chain;
 use meter_bus::MeterBus;
@@ -74,6 +75,14 @@ impl Plugin for Lacquer {
         self.params.clone()
     }
 
+    /// Migrates old layouts and repairs damaged values before nice-plug applies a saved state;
+    /// every change is logged as a warning (see `params::state`).
+    fn filter_state(state: &mut PluginState) {
+        for note in params::state::repair(state) {
+            nice_warn!("Lacquer state: {note}");
+        }
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(self.params.clone(), self.meters.clone(), self.editor_state.clone())
     }
@@ -128,6 +137,7 @@ impl Plugin for Lacquer {
         // With sample-accurate automation the wrapper splits the block at every parameter
         // change, so this snapshot is exact for the whole (sub-)block.
         chain.set_settings(&self.params.settings());
+        chain.set_level_match(self.params.level_match.load(std::sync::atomic::Ordering::Relaxed));
         let channels = buffer.as_slice();
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut start = 0;

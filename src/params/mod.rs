@@ -3,7 +3,11 @@
 //! plain [`Settings`] snapshot each block; all smoothing happens inside the chain, so the host's
 //! values are read unsmoothed here.
 
+use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::{Arc, Mutex};
+
 use nice_plug::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::chain::{self, Settings};
 use crate::dsp::dither::{DitherSettings, WordLength};
@@ -12,6 +16,7 @@ use crate::dsp::limiter::{self, LimiterSettings, Oversampling};
 mod color;
 mod dynamics;
 mod eq;
+pub mod state;
 mod writer;
 
 pub use color::{SaturationParams, StereoParams};
@@ -37,6 +42,34 @@ pub struct LacquerParams {
     pub limiter: LimiterParams,
     #[nested(group = "Output")]
     pub output: OutputParams,
+
+    /// Preset bar bookkeeping (loaded preset, A/B slots), restored with the host session.
+    #[persist = "presets"]
+    pub session: Arc<Mutex<crate::presets::session::PresetSession>>,
+    /// Monitoring-only loudness match (see `Chain::set_level_match`). Not a parameter, so it can
+    /// never be automated, rendered by the CLI or stored in a preset.
+    #[persist = "level-match"]
+    pub level_match: Arc<AtomicBool>,
+    /// Editor window size and zoom, restored when the editor opens.
+    #[persist = "editor-size"]
+    pub editor_size: Arc<Mutex<EditorSize>>,
+    /// Version of this state's layout, for `state::filter_state` migrations.
+    #[persist = "state-format"]
+    pub state_format: Arc<AtomicU32>,
+}
+
+/// The editor's logical window size (before zoom) and zoom factor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EditorSize {
+    pub width: f32,
+    pub height: f32,
+    pub zoom: f32,
+}
+
+impl Default for EditorSize {
+    fn default() -> Self {
+        Self { width: crate::editor::DEFAULT_SIZE.0, height: crate::editor::DEFAULT_SIZE.1, zoom: 1.0 }
+    }
 }
 
 #[derive(Params)]
@@ -176,6 +209,10 @@ impl Default for LacquerParams {
                 delta: BoolParam::new("Delta Listen", false),
                 meter_auto_reset: BoolParam::new("Reset Loudness On Play", false).non_automatable(),
             },
+            session: Arc::default(),
+            level_match: Arc::new(AtomicBool::new(false)),
+            editor_size: Arc::default(),
+            state_format: Arc::new(AtomicU32::new(state::STATE_FORMAT)),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod analyze;
 mod audio_io;
+mod presets;
 mod render;
 mod target;
 
@@ -32,6 +33,9 @@ enum Command {
     Master {
         input: PathBuf,
         output: PathBuf,
+        /// Start from a factory or user preset (see `lacquer presets`); --set values apply on top.
+        #[arg(long, value_name = "SLUG")]
+        preset: Option<String>,
         /// Set a parameter by its stable ID, e.g. --set lim_ceiling=-1.0 (repeatable).
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
@@ -43,6 +47,9 @@ enum Command {
         /// trim for quieter targets) from measured renders.
         #[arg(long, value_name = "LUFS|NAME")]
         target_lufs: Option<String>,
+        /// Ignore the loudness target a preset carries (render its settings as they are).
+        #[arg(long, conflicts_with = "target_lufs")]
+        no_target: bool,
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
@@ -57,6 +64,11 @@ enum Command {
     },
     /// List the parameters with their IDs, ranges and defaults.
     Params,
+    /// List presets (slug, name, intent), or manage user presets.
+    Presets {
+        #[command(subcommand)]
+        action: Option<presets::PresetAction>,
+    },
     /// Write the built-in demo mix (a few bars of synthesised drums, bass and chords) to OUT.
     Demo {
         output: PathBuf,
@@ -68,9 +80,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Master { input, output, set, format, target_lufs, force } => {
-            master(&input, &output, &set, &format, target_lufs.as_deref(), force)
+        Command::Master { input, output, preset, set, format, target_lufs, no_target, force } => {
+            let job = MasterJob { preset: preset.as_deref(), set: &set, format: &format, no_target, force };
+            master(&input, &output, &job, target_lufs.as_deref())
         }
+        Command::Presets { action } => presets::run(action),
         Command::Analyze { files, json } => analyze_files(&files, json),
         Command::Params => {
             list_params();
@@ -115,20 +129,32 @@ fn canonical_output(output: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(output.file_name()?))
 }
 
-fn master(
-    input: &Path,
-    output: &Path,
-    set: &[String],
-    format: &str,
-    target: Option<&str>,
+/// The `master` options besides the files and the target.
+struct MasterJob<'a> {
+    preset: Option<&'a str>,
+    set: &'a [String],
+    format: &'a str,
+    no_target: bool,
     force: bool,
-) -> Result<(), String> {
-    let format = OutputFormat::parse(format)?;
-    let target = target.map(target::Target::parse).transpose()?;
-    check_output(Some(input), output, force)?;
+}
+
+fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) -> Result<(), String> {
+    let format = OutputFormat::parse(job.format)?;
+    let mut target = target.map(target::Target::parse).transpose()?;
+    check_output(Some(input), output, job.force)?;
     let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
+    if let Some(slug) = job.preset {
+        let preset = lacquer::presets::find(slug)?;
+        lacquer::presets::apply_direct(writer.params(), &preset.resolved());
+        if target.is_none() && !job.no_target {
+            if let Some(lufs) = preset.target_lufs {
+                println!("preset '{}' aims at {lufs:.1} LUFS (--no-target renders it as set)", preset.slug);
+                target = Some(target::Target { lufs, ceiling_dbtp: None });
+            }
+        }
+    }
     let mut explicit_word_length = false;
-    for assignment in set {
+    for assignment in job.set {
         let (id, value) =
             assignment.split_once('=').ok_or_else(|| format!("--set expects ID=VALUE, got '{assignment}'"))?;
         writer.set(id.trim(), value)?;

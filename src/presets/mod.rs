@@ -1,0 +1,298 @@
+//! Presets: the file format, validation against the parameter tree, and capture/apply of whole
+//! parameter sets. Factory presets are data in `factory/*.json` (see [`factory`]), user presets
+//! are the same format in the platform's config directory (see [`user`]), and [`session`] holds
+//! what the editor's preset bar needs across sessions (current preset, A/B slots).
+//!
+//! A preset is a map from stable parameter ID to a plain value (number, switch, or an enum's
+//! stable ID), so files stay readable and survive parameter reordering. Parameters a preset does
+//! not name keep their defaults when it loads. Monitoring switches ([`NOT_IN_PRESETS`]) are never
+//! stored or changed by a preset or an A/B switch.
+
+use nice_plug::prelude::{ParamPtr, Params};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::params::LacquerParams;
+
+pub mod factory;
+pub mod session;
+pub mod user;
+
+/// The `format` field every preset file carries.
+pub const PRESET_FORMAT: &str = "lacquer-preset";
+/// The newest preset file version this build reads and the one it writes.
+pub const PRESET_VERSION: u32 = 1;
+/// Longest accepted preset name (characters).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Monitoring and session switches: a preset or an A/B switch never stores or changes them, so
+/// loading a preset never bypasses the chain, solos a band or leaves delta listening on.
+pub const NOT_IN_PRESETS: &[&str] = &["bypass", "delta", "meter_auto_reset", "cmp1_solo", "cmp2_solo", "cmp3_solo"];
+
+/// A parameter's plain value as stored in a preset file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PresetValue {
+    Switch(bool),
+    Number(f64),
+    /// An enum parameter's stable ID (e.g. `"4x"`, `"rms"`); display names are accepted too.
+    Choice(String),
+}
+
+/// Parameter ID → plain value.
+pub type PresetValues = BTreeMap<String, PresetValue>;
+
+/// The on-disk form of a preset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PresetFile {
+    pub format: String,
+    pub version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub category: String,
+    /// What the preset is for, in one line.
+    #[serde(default)]
+    pub intent: String,
+    /// Loudness the preset is meant to reach; the CLI aims for it when no `--target-lufs` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_lufs: Option<f32>,
+    pub params: PresetValues,
+}
+
+/// Where a preset came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Factory,
+    User(std::path::PathBuf),
+}
+
+/// A validated preset, ready to apply.
+#[derive(Debug, Clone)]
+pub struct Preset {
+    /// CLI name: lowercase letters, digits and dashes (`gentle-glue`).
+    pub slug: String,
+    pub name: String,
+    pub category: String,
+    pub intent: String,
+    pub target_lufs: Option<f32>,
+    pub values: PresetValues,
+    pub origin: Origin,
+}
+
+impl Preset {
+    /// Parses and validates preset text. Every refusal is one line the user can act on, and
+    /// nothing is applied anywhere: callers only get a preset once all of it is valid.
+    pub fn parse(text: &str, origin: Origin) -> Result<Preset, String> {
+        // Check the envelope first so a newer file gets the "update Lacquer" message, not a
+        // complaint about a field this build does not know.
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e}); is this a Lacquer preset file?"))?;
+        let format = raw.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != PRESET_FORMAT {
+            return Err(format!("not a Lacquer preset (its \"format\" is {format:?}, expected \"{PRESET_FORMAT}\")"));
+        }
+        let version = raw.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version > PRESET_VERSION as u64 {
+            return Err(format!(
+                "this preset was saved by a newer Lacquer (preset version {version}; this build reads up to \
+                 {PRESET_VERSION}): update Lacquer to load it"
+            ));
+        }
+        if version == 0 {
+            return Err("preset has no valid \"version\" (expected a positive whole number)".to_string());
+        }
+        let file: PresetFile = serde_json::from_value(raw).map_err(|e| format!("malformed preset: {e}"))?;
+        let name = file.name.trim().to_string();
+        let slug = slugify(&name)?;
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(format!("preset name is longer than {MAX_NAME_CHARS} characters"));
+        }
+        if let Some(t) = file.target_lufs {
+            if !(-40.0..=-3.0).contains(&t) {
+                return Err(format!("preset target_lufs must be between -40 and -3 LUFS, got {t}"));
+            }
+        }
+        let values: PresetValues =
+            file.params.into_iter().filter(|(id, _)| !NOT_IN_PRESETS.contains(&id.as_str())).collect();
+        resolve(&values)?;
+        Ok(Preset {
+            slug,
+            name,
+            category: file.category.trim().to_string(),
+            intent: file.intent.trim().to_string(),
+            target_lufs: file.target_lufs,
+            values,
+            origin,
+        })
+    }
+
+    /// The file text for this preset (pretty JSON, current version).
+    pub fn to_json(&self) -> String {
+        let file = PresetFile {
+            format: PRESET_FORMAT.to_string(),
+            version: PRESET_VERSION,
+            name: self.name.clone(),
+            category: self.category.clone(),
+            intent: self.intent.clone(),
+            target_lufs: self.target_lufs,
+            params: self.values.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("preset values always serialise");
+        text.push('\n');
+        text
+    }
+
+    /// Normalized values for every preset-able parameter (defaults for those not named).
+    pub fn resolved(&self) -> Vec<(String, f32)> {
+        resolve(&self.values).expect("validated when the preset was parsed")
+    }
+}
+
+/// The CLI name of a preset name: lowercase ASCII letters and digits, everything else folded
+/// into single dashes (`"Wide & Bright"` → `wide-bright`).
+pub fn slugify(name: &str) -> Result<String, String> {
+    let mut slug = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    if slug.is_empty() {
+        return Err(format!("preset name {name:?} needs at least one letter or digit"));
+    }
+    Ok(slug)
+}
+
+/// Whether a parameter takes part in presets and A/B slots.
+pub fn in_presets(id: &str) -> bool {
+    !NOT_IN_PRESETS.contains(&id)
+}
+
+/// Checks preset values against the parameter tree and returns normalized values for every
+/// preset-able parameter, in tree order (defaults where the preset is silent). Unknown IDs,
+/// wrong types, unknown choices and out-of-range numbers are refused, never clamped.
+pub fn resolve(values: &PresetValues) -> Result<Vec<(String, f32)>, String> {
+    // A private parameter set does the conversions, so validation touches nothing live.
+    let scratch = LacquerParams::default();
+    let map = scratch.param_map();
+    for id in values.keys() {
+        if !map.iter().any(|(pid, _, _)| pid == id) {
+            return Err(format!("preset names an unknown parameter '{id}' (see `lacquer params`)"));
+        }
+    }
+    let mut out = Vec::with_capacity(map.len());
+    for (id, ptr, _) in map.iter().filter(|(id, _, _)| in_presets(id)) {
+        // SAFETY: `ptr` points into `scratch`, alive for this whole function.
+        let normalized = unsafe {
+            match values.get(id) {
+                None => ptr.default_normalized_value(),
+                Some(value) => to_normalized(*ptr, id, value)?,
+            }
+        };
+        out.push((id.clone(), normalized));
+    }
+    Ok(out)
+}
+
+/// # Safety
+/// `ptr` must point to a live parameter.
+unsafe fn to_normalized(ptr: ParamPtr, id: &str, value: &PresetValue) -> Result<f32, String> {
+    unsafe {
+        match (ptr, value) {
+            (ParamPtr::BoolParam(_), PresetValue::Switch(on)) => Ok(if *on { 1.0 } else { 0.0 }),
+            (ParamPtr::FloatParam(_) | ParamPtr::IntParam(_), PresetValue::Number(v)) => {
+                let v = *v as f32;
+                let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
+                let slack = 1e-4 * lo.abs().max(hi.abs()).max(1.0);
+                if !v.is_finite() || v < lo - slack || v > hi + slack {
+                    return Err(format!("parameter '{id}' must be between {lo} and {hi}, got {v}"));
+                }
+                Ok(ptr.preview_normalized(v))
+            }
+            (ParamPtr::EnumParam(p), PresetValue::Choice(choice)) => {
+                let before = ptr.unmodulated_normalized_value();
+                let known = (*p).set_from_id(choice);
+                let by_id = ptr.unmodulated_normalized_value();
+                // Put the scratch parameter back; only the computed value is wanted.
+                ptr._internal_set_normalized_value(before);
+                if known {
+                    Ok(by_id)
+                } else {
+                    ptr.string_to_normalized_value(choice)
+                        .ok_or_else(|| format!("parameter '{id}' has no choice {choice:?} (see `lacquer params`)"))
+                }
+            }
+            (_, value) => Err(format!("parameter '{id}' cannot take the value {value:?}")),
+        }
+    }
+}
+
+/// The current values of every preset-able parameter of `params`, as preset values (exact:
+/// floats go through f64, so a save → load round trip restores the same f32).
+pub fn capture(params: &dyn Params) -> PresetValues {
+    let mut values = PresetValues::new();
+    for (id, ptr, _) in params.param_map().iter().filter(|(id, _, _)| in_presets(id)) {
+        // SAFETY: the map's pointers point into `params`, borrowed for this call.
+        let value = unsafe {
+            match ptr {
+                ParamPtr::BoolParam(_) => PresetValue::Switch(ptr.unmodulated_normalized_value() > 0.5),
+                ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
+                    PresetValue::Number(ptr.unmodulated_plain_value() as f64)
+                }
+                ParamPtr::EnumParam(p) => match (**p).unmodulated_plain_id() {
+                    Some(choice) => PresetValue::Choice(choice.to_string()),
+                    None => {
+                        PresetValue::Choice(ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), false))
+                    }
+                },
+            }
+        };
+        values.insert(id.clone(), value);
+    }
+    values
+}
+
+/// Sets resolved values straight into `params`. Only for parameters nothing else owns (the CLI,
+/// tests, a fresh instance); inside a host the editor goes through gestures instead.
+pub fn apply_direct(params: &dyn Params, resolved: &[(String, f32)]) {
+    let map = params.param_map();
+    for (id, normalized) in resolved {
+        if let Some((_, ptr, _)) = map.iter().find(|(pid, _, _)| pid == id) {
+            // SAFETY: the pointer points into `params`, borrowed for this call.
+            unsafe {
+                ptr._internal_set_normalized_value(*normalized);
+            }
+        }
+    }
+}
+
+/// Every preset the user can reach by slug: factory first, then the user's, sorted by name.
+/// Malformed user files are skipped; their one-line messages come back alongside.
+pub fn all_presets() -> (Vec<Preset>, Vec<String>) {
+    let mut presets = factory::presets();
+    let (mut user, errors) = match user::UserStore::open() {
+        Ok(store) => store.list(),
+        Err(e) => (Vec::new(), vec![e]),
+    };
+    user.sort_by_key(|p| p.name.to_lowercase());
+    presets.append(&mut user);
+    (presets, errors)
+}
+
+/// Finds a preset by slug (factory first, then user presets).
+pub fn find(slug: &str) -> Result<Preset, String> {
+    let (presets, errors) = all_presets();
+    if let Some(p) = presets.into_iter().find(|p| p.slug == slug) {
+        return Ok(p);
+    }
+    let mut msg = format!("no preset called '{slug}' (run `lacquer presets` for the list)");
+    if let Some(first) = errors.first() {
+        msg.push_str(&format!("; note: {first}"));
+    }
+    Err(msg)
+}

@@ -1,0 +1,114 @@
+//! What the preset bar remembers with the host session: which preset is loaded (and the values
+//! it had, for the modified marker) and the A/B compare slots. The live parameters are always
+//! the active slot; the inactive slot is stored here. Plain data, persisted as a `#[persist]`
+//! field, touched only on the GUI and host threads, never by the audio thread.
+
+use nice_plug::prelude::Params;
+use serde::{Deserialize, Serialize};
+
+use super::{apply_direct, capture, resolve, Preset, PresetValues};
+use crate::params::LacquerParams;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Slot {
+    #[default]
+    A,
+    B,
+}
+
+impl Slot {
+    pub fn other(self) -> Slot {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Slot::A => "A",
+            Slot::B => "B",
+        }
+    }
+}
+
+/// A preset as loaded: its identity and the values it set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadedPreset {
+    pub slug: String,
+    pub name: String,
+    /// Every preset-able parameter's value right after loading; the modified marker compares
+    /// the live parameters with these.
+    pub baseline: PresetValues,
+}
+
+/// One A/B slot's complete parameter set and the preset it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotContents {
+    pub values: PresetValues,
+    pub preset: Option<LoadedPreset>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PresetSession {
+    /// The preset loaded into the active slot, if any.
+    pub current: Option<LoadedPreset>,
+    pub active: Slot,
+    /// The inactive slot; `None` until the user first switches or copies.
+    pub other: Option<SlotContents>,
+}
+
+impl PresetSession {
+    /// Records that `preset` was loaded into the active slot.
+    pub fn loaded(&mut self, preset: &Preset) {
+        self.current =
+            Some(LoadedPreset { slug: preset.slug.clone(), name: preset.name.clone(), baseline: values_of(preset) });
+    }
+
+    /// Records that the live parameters were saved as `preset` (they are its baseline now).
+    pub fn saved(&mut self, preset: &Preset, live: PresetValues) {
+        self.current = Some(LoadedPreset { slug: preset.slug.clone(), name: preset.name.clone(), baseline: live });
+    }
+
+    /// The current preset's name, or "Default" when none was loaded.
+    pub fn display_name(&self) -> &str {
+        self.current.as_ref().map(|c| c.name.as_str()).unwrap_or("Default")
+    }
+
+    /// Whether the live parameters differ from the loaded preset (or from the defaults when
+    /// no preset was loaded).
+    pub fn is_modified(&self, params: &dyn Params) -> bool {
+        let live = capture(params);
+        match &self.current {
+            Some(c) => live != c.baseline,
+            None => live != capture(&LacquerParams::default()),
+        }
+    }
+
+    /// Switches to the other slot: the live parameters go into the stored slot, and the values
+    /// to apply (normalized, tree order) come back. An empty other slot starts as a copy of the
+    /// live one. A stored slot that no longer validates (e.g. a damaged session) is refused and
+    /// nothing changes.
+    pub fn switch_slot(&mut self, params: &dyn Params) -> Result<Vec<(String, f32)>, String> {
+        let live = SlotContents { values: capture(params), preset: self.current.clone() };
+        let target = self.other.clone().unwrap_or_else(|| live.clone());
+        let resolved =
+            resolve(&target.values).map_err(|e| format!("slot {} is damaged: {e}", self.active.other().label()))?;
+        self.other = Some(live);
+        self.current = target.preset;
+        self.active = self.active.other();
+        Ok(resolved)
+    }
+
+    /// Copies the live parameters (the active slot) into the other slot.
+    pub fn copy_to_other(&mut self, params: &dyn Params) {
+        self.other = Some(SlotContents { values: capture(params), preset: self.current.clone() });
+    }
+}
+
+/// The values a preset leaves the parameters at (its own plus defaults), as `capture` reports them.
+pub fn values_of(preset: &Preset) -> PresetValues {
+    let scratch = LacquerParams::default();
+    apply_direct(&scratch, &preset.resolved());
+    capture(&scratch)
+}
