@@ -13,6 +13,7 @@ use crate::dsp::eq::{Eq, EqSettings};
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::loudness::LoudnessMeter;
 use crate::dsp::math::{db_to_gain, gain_to_db, sanitize};
+use crate::dsp::peak_window::PeakWindow;
 use crate::dsp::saturation::{Saturation, SaturationSettings};
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::stereo::{StereoSettings, StereoWidth};
@@ -28,10 +29,16 @@ const LEVEL_MATCH_RAMP_MS: f32 = 50.0;
 const LEVEL_MATCH_RANGE_DB: f32 = 24.0;
 /// Below this short-term loudness (silence, fades) the match holds its gain.
 const LEVEL_MATCH_GATE_LUFS: f32 = -60.0;
-/// Boosts keep the recent output peak this far under the ceiling (inter-sample allowance).
+/// Short-term loudness window (EBU Tech 3341): level match waits until both meters have one,
+/// and caps boosts by the output peak over the same span.
+const LEVEL_MATCH_WINDOW_S: f32 = 3.0;
+/// Time constant of the averaging of the loudness difference.
+const LEVEL_MATCH_AVERAGE_S: f32 = 0.3;
+/// Highest peak a level-match boost may reach when the ceiling is lower (a -3 dBTP vinyl
+/// pre-master must still be comparable with a -14 LUFS mix): monitoring headroom, not a master.
+const LEVEL_MATCH_MAX_PEAK_DB: f32 = -0.5;
+/// Boosts keep the recent output peak this far under that level (inter-sample allowance).
 const LEVEL_MATCH_PEAK_MARGIN_DB: f32 = 0.5;
-/// The recent-peak memory that caps boosts decays this fast.
-const LEVEL_MATCH_PEAK_DECAY_DB_PER_S: f32 = 1.0;
 
 pub const MIN_INPUT_GAIN_DB: f32 = -24.0;
 pub const MAX_INPUT_GAIN_DB: f32 = 24.0;
@@ -160,10 +167,15 @@ pub struct Chain {
     /// Monitoring-only level match (plugin only; never set by the CLI).
     level_match: bool,
     level_match_gain: LinearSmoother,
-    /// Decaying memory of the output's sample peak (dB), which caps level-match boosts.
-    recent_peak_db: f32,
+    /// Averaged loudness difference (dB) the match aims for.
+    level_match_db: f32,
+    /// The output's peak over the last short-term window, which caps level-match boosts.
+    recent_peak: PeakWindow,
     /// Samples the level-match boost had to clip at the ceiling (the cap normally prevents it).
     level_match_clips: u64,
+    /// Samples metered since the loudness meters were reset: level match waits for a full
+    /// short-term window on both meters before it moves.
+    metered_samples: usize,
 }
 
 impl Chain {
@@ -206,8 +218,10 @@ impl Chain {
             loudness_running: true,
             level_match: false,
             level_match_gain: LinearSmoother::new(sample_rate, LEVEL_MATCH_RAMP_MS, 1.0),
-            recent_peak_db: f32::NEG_INFINITY,
+            level_match_db: 0.0,
+            recent_peak: PeakWindow::new(sample_rate, LEVEL_MATCH_WINDOW_S),
             level_match_clips: 0,
+            metered_samples: 0,
         };
         chain.apply(&settings);
         chain.reset();
@@ -252,20 +266,28 @@ impl Chain {
         self.loudness_in.reset();
         self.loudness_out.reset();
         self.level_match_gain.reset(1.0);
-        self.recent_peak_db = f32::NEG_INFINITY;
+        self.level_match_db = 0.0;
+        self.recent_peak.reset();
+        self.metered_samples = 0;
     }
 
     /// Monitoring-only level match: after the output meter (so meters and renders show the
     /// real master), the output is turned up or down so its short-term loudness equals the
     /// input's. Bypass, A/B and preset comparisons then play at the same loudness and louder
-    /// cannot fool the ear. Boosts are capped so the recent output peak stays under the
-    /// ceiling; a sample that would still cross it is clipped there and counted. Needs the
+    /// cannot fool the ear. Boosts are capped so the output peak of the last 3 s stays under the
+    /// ceiling, or under -0.5 dBFS when the ceiling is lower (a quiet master must still be
+    /// comparable, and this is monitoring headroom, not the master); a sample that would still
+    /// cross is clipped there and counted. Needs the
     /// loudness meters running (the plugin runs them while the transport plays); it holds its
     /// gain while they are paused or the input is silent. The CLI never turns this on.
     pub fn set_level_match(&mut self, on: bool) {
+        if on && !self.level_match {
+            self.recent_peak.reset();
+        }
         self.level_match = on;
         if !on {
             self.level_match_gain.set_target(1.0);
+            self.level_match_db = 0.0;
         }
     }
 
@@ -293,6 +315,7 @@ impl Chain {
     pub fn reset_loudness(&mut self) {
         self.loudness_in.reset();
         self.loudness_out.reset();
+        self.metered_samples = 0;
         self.limiter.reset_meters();
     }
 
@@ -380,6 +403,7 @@ impl Chain {
             let left: &[f32] = &channels[0][..n];
             let right: &[f32] = if stereo { &channels[1][..n] } else { left };
             self.loudness_out.process(left, right);
+            self.metered_samples = self.metered_samples.saturating_add(n);
         }
         if n > 0 && (self.level_match || self.level_match_gain.current() != 1.0 || self.level_match_gain.is_smoothing())
         {
@@ -389,27 +413,39 @@ impl Chain {
 
     fn apply_level_match(&mut self, channels: &mut [&mut [f32]], n: usize) {
         let block_peak = channels.iter().take(2).flat_map(|c| c[..n].iter()).fold(0.0f32, |m, x| m.max(x.abs()));
-        let decay = LEVEL_MATCH_PEAK_DECAY_DB_PER_S * n as f32 / self.sample_rate;
-        self.recent_peak_db = gain_to_db(block_peak).max(self.recent_peak_db - decay);
+        self.recent_peak.push_block(block_peak, n);
         let ceiling_db = finite_or(self.settings.limiter.ceiling_db, -1.0).clamp(-20.0, 0.0);
-        if self.level_match {
+        // Monitoring may play a quiet master louder than its own ceiling, never over this.
+        let monitor_peak_db = ceiling_db.max(LEVEL_MATCH_MAX_PEAK_DB);
+        let window_full = self.metered_samples as f32 >= LEVEL_MATCH_WINDOW_S * self.sample_rate;
+        if self.level_match && window_full {
             let s_in = self.loudness_in.short_term_lufs();
             let s_out = self.loudness_out.short_term_lufs();
             if s_in > LEVEL_MATCH_GATE_LUFS && s_out > LEVEL_MATCH_GATE_LUFS {
-                let headroom_db = (ceiling_db - LEVEL_MATCH_PEAK_MARGIN_DB - self.recent_peak_db).max(0.0);
-                let target_db = (s_in - s_out).clamp(-LEVEL_MATCH_RANGE_DB, LEVEL_MATCH_RANGE_DB).min(headroom_db);
-                self.level_match_gain.set_target(db_to_gain(target_db));
+                let recent_peak_db = gain_to_db(self.recent_peak.peak());
+                // Until a whole window of peaks is known, only cuts are safe.
+                let headroom_db = if self.recent_peak.is_full() {
+                    (monitor_peak_db - LEVEL_MATCH_PEAK_MARGIN_DB - recent_peak_db).max(0.0)
+                } else {
+                    0.0
+                };
+                let target_db = (s_in - s_out).clamp(-LEVEL_MATCH_RANGE_DB, LEVEL_MATCH_RANGE_DB);
+                // Average the difference so the match follows the programme, not each beat.
+                let a = 1.0 - (-(n as f32) / (LEVEL_MATCH_AVERAGE_S * self.sample_rate)).exp();
+                self.level_match_db += (target_db - self.level_match_db) * a;
+                self.level_match_gain.set_target(db_to_gain(self.level_match_db.min(headroom_db)));
             }
         }
-        let ceiling = db_to_gain(ceiling_db);
+        // `powf`, not the fast approximation: this clip must not sit an ulp over its level.
+        let limit = 10f32.powf(monitor_peak_db / 20.0);
         for i in 0..n {
             let g = self.level_match_gain.next();
             for channel in channels.iter_mut().take(2) {
                 let x = channel[i] * g;
-                // Only a boost can cross the ceiling (cuts leave the limiter's guarantee alone).
-                channel[i] = if g > 1.0 && x.abs() > ceiling {
+                // Only a boost can cross the limit (cuts leave the limiter's guarantee alone).
+                channel[i] = if g > 1.0 && x.abs() > limit {
                     self.level_match_clips += 1;
-                    ceiling.copysign(x)
+                    limit.copysign(x)
                 } else {
                     x
                 };

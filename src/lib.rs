@@ -29,6 +29,8 @@ pub struct Lacquer {
     chain: Option<Chain>,
     /// Transport state of the previous block, to detect play starts.
     was_playing: bool,
+    /// The host is rendering offline (a bounce): monitoring-only level match stays off.
+    offline: bool,
     /// Editor window size and zoom (kept across editor openings).
     editor_state: Arc<nice_plug_egui::EguiEditorState>,
 }
@@ -40,6 +42,7 @@ impl Default for Lacquer {
             meters: Arc::new(MeterBus::new()),
             chain: None,
             was_playing: false,
+            offline: false,
             editor_state: editor::default_state(),
         }
     }
@@ -94,6 +97,7 @@ impl Plugin for Lacquer {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let channels = layout.main_output_channels.map(|c| c.get() as usize).unwrap_or(2);
+        self.offline = config.process_mode == ProcessMode::Offline;
         let rebuild = match &self.chain {
             Some(chain) => chain.sample_rate() != config.sample_rate || chain.channels() != channels,
             None => true,
@@ -137,7 +141,9 @@ impl Plugin for Lacquer {
         // With sample-accurate automation the wrapper splits the block at every parameter
         // change, so this snapshot is exact for the whole (sub-)block.
         chain.set_settings(&self.params.settings());
-        chain.set_level_match(self.params.level_match.load(std::sync::atomic::Ordering::Relaxed));
+        // Monitoring only: never part of an offline bounce.
+        let level_match = self.params.level_match.load(std::sync::atomic::Ordering::Relaxed) && !self.offline;
+        chain.set_level_match(level_match);
         let channels = buffer.as_slice();
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut start = 0;
@@ -156,6 +162,7 @@ impl Plugin for Lacquer {
             start = end;
         }
         self.meters.publish(&chain.take_meters());
+        self.meters.level_match_gain_db.store(chain.level_match_gain_db(), std::sync::atomic::Ordering::Relaxed);
         ProcessStatus::Normal
     }
 }
@@ -185,6 +192,61 @@ impl ClapPlugin for Lacquer {
         ClapFeature::Stereo,
         ClapFeature::Mono,
     ];
+
+    /// Remote-control pages (hardware controllers, Bitwig's remote controls): one page of up to
+    /// eight main controls per stage, in chain order.
+    fn remote_controls(&self, context: &mut impl RemoteControlsContext) {
+        let p = &self.params;
+        context.add_section("Lacquer", |section| {
+            section.add_page("Limiter", |page| {
+                page.add_param(&p.limiter.ceiling_db);
+                page.add_param(&p.limiter.drive_db);
+                page.add_param(&p.limiter.release_ms);
+                page.add_param(&p.limiter.auto_release);
+                page.add_param(&p.limiter.link_pct);
+                page.add_param(&p.limiter.true_peak);
+                page.add_param(&p.output.gain_db);
+                page.add_param(&p.limiter.bypass);
+            });
+            section.add_page("EQ", |page| {
+                page.add_param(&p.eq.low_shelf.gain_db);
+                page.add_param(&p.eq.bell1.gain_db);
+                page.add_param(&p.eq.bell2.gain_db);
+                page.add_param(&p.eq.bell3.gain_db);
+                page.add_param(&p.eq.bell4.gain_db);
+                page.add_param(&p.eq.high_shelf.gain_db);
+                page.add_param(&p.eq.high_pass.freq_hz);
+                page.add_param(&p.eq.bypass);
+            });
+            section.add_page("Compressor", |page| {
+                page.add_param(&p.compressor.band1.threshold_db);
+                page.add_param(&p.compressor.band1.ratio);
+                page.add_param(&p.compressor.band1.attack_ms);
+                page.add_param(&p.compressor.band1.release_ms);
+                page.add_param(&p.compressor.band1.makeup_db);
+                page.add_param(&p.compressor.band1.knee_db);
+                page.add_param(&p.compressor.multiband);
+                page.add_param(&p.compressor.bypass);
+            });
+            section.add_page("Stereo & Saturation", |page| {
+                page.add_param(&p.stereo.width_pct);
+                page.add_param(&p.stereo.mono_bass);
+                page.add_param(&p.stereo.mono_bass_hz);
+                page.add_param(&p.stereo.balance_pct);
+                page.add_param(&p.saturation.drive_db);
+                page.add_param(&p.saturation.character);
+                page.add_param(&p.saturation.mix_pct);
+                page.add_param(&p.saturation.bypass);
+            });
+            section.add_page("Input & Output", |page| {
+                page.add_param(&p.input.gain_db);
+                page.add_param(&p.output.gain_db);
+                page.add_param(&p.output.word_length);
+                page.add_param(&p.output.noise_shaping);
+                page.add_param(&p.bypass);
+            });
+        });
+    }
 }
 
 impl Vst3Plugin for Lacquer {

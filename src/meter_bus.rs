@@ -27,6 +27,8 @@ pub struct MeterBus {
     pub sample_rate: AtomicF32,
     pub input_loudness: LoudnessAtomics,
     pub output_loudness: LoudnessAtomics,
+    /// The monitoring-only level-match gain being applied (dB; 0 when off).
+    pub level_match_gain_db: AtomicF32,
     /// Set by the GUI's reset button; the audio thread clears it when it has reset the meters.
     pub reset_requested: AtomicBool,
     pre: Box<[AtomicF32]>,
@@ -55,6 +57,7 @@ impl MeterBus {
             sample_rate: AtomicF32::new(48_000.0),
             input_loudness: LoudnessAtomics::default(),
             output_loudness: LoudnessAtomics::default(),
+            level_match_gain_db: AtomicF32::new(0.0),
             reset_requested: AtomicBool::new(false),
             pre: ring(),
             post: ring(),

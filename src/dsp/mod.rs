@@ -29,6 +29,7 @@ pub mod matched;
 pub mod math;
 pub mod mono_bass;
 pub mod oversampler;
+pub mod peak_window;
 pub mod poly;
 pub mod post_filter;
 pub mod rng;

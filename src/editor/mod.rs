@@ -6,6 +6,7 @@
 
 pub mod controls;
 pub mod meters;
+pub mod presets;
 pub mod spectrum;
 
 use std::sync::Arc;
@@ -16,8 +17,10 @@ use nice_plug::prelude::{ParamPtr, Params};
 use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::meter_bus::MeterBus;
+use crate::params::{EditorSize, LacquerParams};
 use controls::{Controls, ParamHandle};
 use meters::Meters;
+use presets::PresetBar;
 use spectrum::Analyzer;
 
 /// Default and minimum logical window sizes.
@@ -90,6 +93,16 @@ pub struct LacquerEditor {
     meters: Meters,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
+    /// The preset bar and the persisted window size (the plugin's editor has them; tests may
+    /// build the editor without).
+    session: Option<EditorSession>,
+}
+
+struct EditorSession {
+    bar: PresetBar,
+    params: Arc<LacquerParams>,
+    /// Whether the saved size and zoom were re-applied since the window opened.
+    size_restored: bool,
 }
 
 impl LacquerEditor {
@@ -101,7 +114,18 @@ impl LacquerEditor {
             analyzer: Analyzer::new(),
             meters: Meters::new(),
             themed: false,
+            session: None,
         }
+    }
+
+    /// Adds the preset bar and window-size persistence (the plugin's editor).
+    pub fn with_presets(mut self, params: Arc<LacquerParams>) -> Self {
+        self.session = Some(EditorSession { bar: PresetBar::new(params.clone()), params, size_restored: false });
+        self
+    }
+
+    pub fn preset_bar(&mut self) -> Option<&mut PresetBar> {
+        self.session.as_mut().map(|s| &mut s.bar)
     }
 
     pub fn analyzer(&self) -> &Analyzer {
@@ -123,8 +147,14 @@ impl LacquerEditor {
         self.meters.update(&self.bus, dt);
         // Meters and spectrum move continuously.
         ui.ctx().request_repaint();
+        self.persist_size(ui.ctx());
 
-        egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::top("top").show(ui, |ui| {
+            self.top_bar(ui);
+            if let Some(session) = &mut self.session {
+                session.bar.show(ui, &self.controls, self.edit.as_ref(), &self.bus);
+            }
+        });
         egui::Panel::right("meters").resizable(false).exact_size(300.0).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("meter_scroll").show(ui, |ui| {
                 self.meters.show_levels(ui);
@@ -142,6 +172,29 @@ impl LacquerEditor {
             ui.add_space(4.0);
             self.controls.show_strips(ui, self.edit.as_ref());
         });
+    }
+
+    /// Restores the saved window size and zoom once after opening, then records changes.
+    fn persist_size(&mut self, ctx: &egui::Context) {
+        let Some(session) = &mut self.session else { return };
+        let rect = ctx.content_rect();
+        let now = EditorSize { width: rect.width(), height: rect.height(), zoom: ctx.zoom_factor() };
+        let mut saved = session.params.editor_size.lock().unwrap_or_else(|p| p.into_inner());
+        if !session.size_restored {
+            session.size_restored = true;
+            let width = saved.width.max(MIN_SIZE.0);
+            let height = saved.height.max(MIN_SIZE.1);
+            if (saved.zoom - now.zoom).abs() > 1e-3 && saved.zoom.is_finite() && saved.zoom > 0.0 {
+                ctx.set_zoom_factor(saved.zoom);
+            }
+            if (width - now.width).abs() > 1.0 || (height - now.height).abs() > 1.0 {
+                ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(Vec2::new(width, height)));
+            }
+            return;
+        }
+        if *saved != now && now.width > 0.0 && now.height > 0.0 {
+            *saved = now;
+        }
     }
 
     fn top_bar(&mut self, ui: &mut Ui) {
@@ -208,12 +261,15 @@ impl NiceEguiApp for LacquerEditor {
     fn editor_closed(&mut self) {
         self.edit = Box::new(NoEdit);
         self.themed = false;
+        if let Some(session) = &mut self.session {
+            session.size_restored = false;
+        }
     }
 }
 
 /// The plugin's editor: resizable from `MIN_SIZE` up, starting at `DEFAULT_SIZE`.
 pub fn create(
-    params: Arc<dyn Params>,
+    params: Arc<LacquerParams>,
     bus: Arc<MeterBus>,
     state: Arc<EguiEditorState>,
 ) -> Option<nice_plug_egui::EguiEditor<LacquerEditor>> {
@@ -221,7 +277,7 @@ pub fn create(
     let settings = EguiNiceSettings::new()
         .with_tile("Lacquer")
         .with_resize_hint(nice_plug::editor::ResizeHint::resizable().with_min_logical_size(min));
-    let app = LacquerEditor::new(params, bus, Box::new(NoEdit));
+    let app = LacquerEditor::new(params.clone(), bus, Box::new(NoEdit)).with_presets(params);
     nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)
 }
 

@@ -8,6 +8,7 @@
 //! not name keep their defaults when it loads. Monitoring switches ([`NOT_IN_PRESETS`]) are never
 //! stored or changed by a preset or an A/B switch.
 
+use nice_plug::params::InternalParamMut;
 use nice_plug::prelude::{ParamPtr, Params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -41,6 +42,16 @@ pub enum PresetValue {
 
 /// Parameter ID → plain value.
 pub type PresetValues = BTreeMap<String, PresetValue>;
+
+/// One parameter's validated value: normalized (what hosts and the editor's gestures carry) and,
+/// for continuous parameters, the exact plain value (normalized ↔ plain conversions of skewed
+/// ranges are not exactly invertible in f32, so direct application uses the plain value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub id: String,
+    pub normalized: f32,
+    pub plain: Option<f32>,
+}
 
 /// The on-disk form of a preset.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,8 +153,8 @@ impl Preset {
         text
     }
 
-    /// Normalized values for every preset-able parameter (defaults for those not named).
-    pub fn resolved(&self) -> Vec<(String, f32)> {
+    /// Values for every preset-able parameter (defaults for those not named).
+    pub fn resolved(&self) -> Vec<Resolved> {
         resolve(&self.values).expect("validated when the preset was parsed")
     }
 }
@@ -176,7 +187,7 @@ pub fn in_presets(id: &str) -> bool {
 /// Checks preset values against the parameter tree and returns normalized values for every
 /// preset-able parameter, in tree order (defaults where the preset is silent). Unknown IDs,
 /// wrong types, unknown choices and out-of-range numbers are refused, never clamped.
-pub fn resolve(values: &PresetValues) -> Result<Vec<(String, f32)>, String> {
+pub fn resolve(values: &PresetValues) -> Result<Vec<Resolved>, String> {
     // A private parameter set does the conversions, so validation touches nothing live.
     let scratch = LacquerParams::default();
     let map = scratch.param_map();
@@ -188,13 +199,25 @@ pub fn resolve(values: &PresetValues) -> Result<Vec<(String, f32)>, String> {
     let mut out = Vec::with_capacity(map.len());
     for (id, ptr, _) in map.iter().filter(|(id, _, _)| in_presets(id)) {
         // SAFETY: `ptr` points into `scratch`, alive for this whole function.
-        let normalized = unsafe {
+        let resolved = unsafe {
+            let continuous = matches!(ptr, ParamPtr::FloatParam(_));
             match values.get(id) {
-                None => ptr.default_normalized_value(),
-                Some(value) => to_normalized(*ptr, id, value)?,
+                None => Resolved {
+                    id: id.clone(),
+                    normalized: ptr.default_normalized_value(),
+                    plain: continuous.then(|| ptr.default_plain_value()),
+                },
+                Some(value) => Resolved {
+                    id: id.clone(),
+                    normalized: to_normalized(*ptr, id, value)?,
+                    plain: match value {
+                        PresetValue::Number(v) if continuous => Some(*v as f32),
+                        _ => None,
+                    },
+                },
             }
         };
-        out.push((id.clone(), normalized));
+        out.push(resolved);
     }
     Ok(out)
 }
@@ -232,8 +255,8 @@ unsafe fn to_normalized(ptr: ParamPtr, id: &str, value: &PresetValue) -> Result<
     }
 }
 
-/// The current values of every preset-able parameter of `params`, as preset values (exact:
-/// floats go through f64, so a save → load round trip restores the same f32).
+/// The current values of every preset-able parameter of `params`, as preset values (exact: a
+/// save → load round trip restores the same f32).
 pub fn capture(params: &dyn Params) -> PresetValues {
     let mut values = PresetValues::new();
     for (id, ptr, _) in params.param_map().iter().filter(|(id, _, _)| in_presets(id)) {
@@ -242,7 +265,7 @@ pub fn capture(params: &dyn Params) -> PresetValues {
             match ptr {
                 ParamPtr::BoolParam(_) => PresetValue::Switch(ptr.unmodulated_normalized_value() > 0.5),
                 ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
-                    PresetValue::Number(ptr.unmodulated_plain_value() as f64)
+                    PresetValue::Number(readable(ptr.unmodulated_plain_value()))
                 }
                 ParamPtr::EnumParam(p) => match (**p).unmodulated_plain_id() {
                     Some(choice) => PresetValue::Choice(choice.to_string()),
@@ -257,18 +280,46 @@ pub fn capture(params: &dyn Params) -> PresetValues {
     values
 }
 
+/// The f64 with the shortest decimal form that still reads back as exactly `v` in f32, so files
+/// say `-11.6`, not `-11.600000381469727`.
+fn readable(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(v as f64)
+}
+
 /// Sets resolved values straight into `params`. Only for parameters nothing else owns (the CLI,
 /// tests, a fresh instance); inside a host the editor goes through gestures instead.
-pub fn apply_direct(params: &dyn Params, resolved: &[(String, f32)]) {
+pub fn apply_direct(params: &dyn Params, resolved: &[Resolved]) {
     let map = params.param_map();
-    for (id, normalized) in resolved {
-        if let Some((_, ptr, _)) = map.iter().find(|(pid, _, _)| pid == id) {
+    for r in resolved {
+        if let Some((_, ptr, _)) = map.iter().find(|(pid, _, _)| *pid == r.id) {
             // SAFETY: the pointer points into `params`, borrowed for this call.
             unsafe {
-                ptr._internal_set_normalized_value(*normalized);
+                match (ptr, r.plain) {
+                    (ParamPtr::FloatParam(p), Some(plain)) => {
+                        (**p)._internal_set_plain_value(plain);
+                    }
+                    _ => {
+                        ptr._internal_set_normalized_value(r.normalized);
+                    }
+                }
             }
         }
     }
+}
+
+/// Whether two value sets match, allowing for the f32 rounding of a trip through normalized
+/// values (how hosts and the editor's gestures carry them).
+pub fn same_values(a: &PresetValues, b: &PresetValues) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && match (va, vb) {
+                    (PresetValue::Number(x), PresetValue::Number(y)) => {
+                        (x - y).abs() <= 1e-5 * x.abs().max(y.abs()).max(1.0)
+                    }
+                    _ => va == vb,
+                }
+        })
 }
 
 /// Every preset the user can reach by slug: factory first, then the user's, sorted by name.

@@ -6,7 +6,7 @@
 use nice_plug::prelude::Params;
 use serde::{Deserialize, Serialize};
 
-use super::{apply_direct, capture, resolve, Preset, PresetValues};
+use super::{apply_direct, capture, resolve, same_values, Preset, PresetValues, Resolved};
 use crate::params::LacquerParams;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,8 +80,8 @@ impl PresetSession {
     pub fn is_modified(&self, params: &dyn Params) -> bool {
         let live = capture(params);
         match &self.current {
-            Some(c) => live != c.baseline,
-            None => live != capture(&LacquerParams::default()),
+            Some(c) => !same_values(&live, &c.baseline),
+            None => !same_values(&live, &capture(&LacquerParams::default())),
         }
     }
 
@@ -89,7 +89,7 @@ impl PresetSession {
     /// to apply (normalized, tree order) come back. An empty other slot starts as a copy of the
     /// live one. A stored slot that no longer validates (e.g. a damaged session) is refused and
     /// nothing changes.
-    pub fn switch_slot(&mut self, params: &dyn Params) -> Result<Vec<(String, f32)>, String> {
+    pub fn switch_slot(&mut self, params: &dyn Params) -> Result<Vec<Resolved>, String> {
         let live = SlotContents { values: capture(params), preset: self.current.clone() };
         let target = self.other.clone().unwrap_or_else(|| live.clone());
         let resolved =
