@@ -5,6 +5,7 @@
 //! (generic stage strips built from the parameter tree).
 
 pub mod controls;
+pub mod eq_overlay;
 pub mod meters;
 pub mod spectrum;
 
@@ -17,6 +18,7 @@ use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNoti
 
 use crate::meter_bus::MeterBus;
 use controls::{Controls, ParamHandle};
+use eq_overlay::EqOverlay;
 use meters::Meters;
 use spectrum::Analyzer;
 
@@ -87,6 +89,8 @@ pub struct LacquerEditor {
     controls: Controls,
     edit: Box<dyn ParamEdit>,
     analyzer: Analyzer,
+    /// EQ curve and band nodes over the analyser.
+    eq: EqOverlay,
     meters: Meters,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
@@ -94,14 +98,9 @@ pub struct LacquerEditor {
 
 impl LacquerEditor {
     pub fn new(params: Arc<dyn Params>, bus: Arc<MeterBus>, edit: Box<dyn ParamEdit>) -> Self {
-        Self {
-            bus,
-            controls: Controls::new(params),
-            edit,
-            analyzer: Analyzer::new(),
-            meters: Meters::new(),
-            themed: false,
-        }
+        let controls = Controls::new(params);
+        let eq = EqOverlay::new(&controls);
+        Self { bus, controls, edit, analyzer: Analyzer::new(), eq, meters: Meters::new(), themed: false }
     }
 
     pub fn analyzer(&self) -> &Analyzer {
@@ -110,6 +109,10 @@ impl LacquerEditor {
 
     pub fn controls(&self) -> &Controls {
         &self.controls
+    }
+
+    pub fn eq(&self) -> &EqOverlay {
+        &self.eq
     }
 
     /// One frame: reads the bus, advances the analyser and meters, lays out the panels.
@@ -138,7 +141,8 @@ impl LacquerEditor {
         });
         egui::CentralPanel::default().show(ui, |ui| {
             let height = (ui.available_height() * 0.42).max(160.0);
-            self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+            let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+            self.eq.show(ui, plot.rect, &self.controls, self.edit.as_ref(), &self.bus);
             ui.add_space(4.0);
             self.controls.show_strips(ui, self.edit.as_ref());
         });
