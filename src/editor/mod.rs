@@ -99,8 +99,15 @@ pub struct LacquerEditor {
 impl LacquerEditor {
     pub fn new(params: Arc<dyn Params>, bus: Arc<MeterBus>, edit: Box<dyn ParamEdit>) -> Self {
         let controls = Controls::new(params);
-        let eq = EqOverlay::new(&controls);
-        Self { bus, controls, edit, analyzer: Analyzer::new(), eq, meters: Meters::new(), themed: false }
+        Self {
+            bus,
+            eq: EqOverlay::new(&controls),
+            controls,
+            edit,
+            analyzer: Analyzer::new(),
+            meters: Meters::new(),
+            themed: false,
+        }
     }
 
     pub fn analyzer(&self) -> &Analyzer {
