@@ -12,10 +12,11 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lacquer::chain::{ChainMeters, LoudnessReadings};
 use lacquer::editor::controls::ParamHandle;
+use lacquer::editor::eq_overlay;
 use lacquer::editor::spectrum::{self, Analyzer};
 use lacquer::editor::{DirectEdit, LacquerEditor, ParamEdit};
 use lacquer::meter_bus::MeterBus;
-use lacquer::params::LacquerParams;
+use lacquer::params::{LacquerParams, ParamWriter};
 use nice_plug::prelude::Params;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +74,9 @@ fn widgets_have_accessible_labels() {
     }
     for label in ["Limiter", "Input", "Output", "Reset loudness", "GR history", "In clip", "Out clip"] {
         harness.get_by_label(label);
+    }
+    for label in EQ_NODE_LABELS {
+        harness.get_by_role_and_label(Role::Slider, label);
     }
 }
 
@@ -313,4 +317,332 @@ fn new_stages_get_a_strip_without_editor_changes() {
     harness.get_by_label("Saturation On").click();
     harness.run_steps(2);
     assert!(params.saturation.enabled.value());
+}
+
+// ---- EQ curve and band nodes over the spectrum ----
+
+/// Sets parameters by ID the way a preset or the host would (not through the editor).
+fn set_params(f: &Fixture, values: &[(&str, &str)]) {
+    let writer = ParamWriter::new(f.params.clone());
+    for (id, value) in values {
+        writer.set(id, value).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Index of the display point nearest `hz`.
+fn nearest_point(hz: f32) -> usize {
+    (0..spectrum::POINTS)
+        .min_by(|&a, &b| {
+            let da = (Analyzer::point_hz(a) / hz).log2().abs();
+            let db = (Analyzer::point_hz(b) / hz).log2().abs();
+            da.total_cmp(&db)
+        })
+        .unwrap()
+}
+
+/// RBJ cookbook peaking-EQ magnitude in dB (analog prototype, the bell's definition) at `hz`.
+fn analog_bell_db(hz: f32, centre_hz: f32, gain_db: f32, q: f32) -> f32 {
+    let a = 10f64.powf(gain_db as f64 / 40.0);
+    let s = (hz as f64 / centre_hz as f64).powi(2); // w² with w = f/f0
+    let q = q as f64;
+    // |H(jw)|² for H(s) = (s² + s·A/Q + 1) / (s² + s/(A·Q) + 1)
+    let num = (1.0 - s).powi(2) + s * (a / q).powi(2);
+    let den = (1.0 - s).powi(2) + s / (a * q).powi(2);
+    (10.0 * (num / den).log10()) as f32
+}
+
+/// Every painted path of one solid colour, shapes nested in `Shape::Vec` included.
+fn painted_paths(harness: &Harness<'static, LacquerEditor>, color: egui::Color32) -> Vec<Vec<Pos2>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<Shape> = harness.output().shapes.iter().map(|c| c.shape.clone()).collect();
+    while let Some(shape) = stack.pop() {
+        match shape {
+            Shape::Vec(v) => stack.extend(v),
+            Shape::Path(path) if matches!(path.stroke.color, ColorMode::Solid(c) if c == color) => {
+                found.push(path.points)
+            }
+            Shape::LineSegment { points, stroke } if stroke.color == color => found.push(points.to_vec()),
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn eq_curve_follows_an_enabled_bell_and_is_what_is_drawn() {
+    let (mut harness, f) = harness();
+    harness.run_steps(1);
+    assert!(harness.state().eq().mid_db().iter().all(|&d| d.abs() < 1e-3), "all bands off: flat");
+    set_params(&f, &[("eq2_on", "on"), ("eq2_freq", "1000"), ("eq2_gain", "6"), ("eq2_q", "1")]);
+    harness.run_steps(1);
+    let eq = harness.state().eq();
+    let at_1k = eq.mid_db()[nearest_point(1000.0)];
+    assert!((at_1k - 6.0).abs() < 0.1, "curve at 1 kHz: {at_1k} dB");
+    for (i, &db) in eq.mid_db().iter().enumerate() {
+        let hz = Analyzer::point_hz(i);
+        let expected = analog_bell_db(hz, 1000.0, 6.0, 1.0);
+        assert!((db - expected).abs() < 0.1, "{hz} Hz: curve {db} dB, bell formula {expected} dB");
+    }
+    assert!(eq.mid_db()[0].abs() < 0.05, "far below the bell the curve is flat");
+    assert!(!eq.is_split(), "no band in mid or side mode");
+
+    let rect = harness.get_by_label("Spectrum").rect();
+    let expected = eq_overlay::curve_points(eq.mid_db(), rect);
+    let drawn = painted_paths(&harness, eq_overlay::CURVE_COLOR);
+    assert_eq!(drawn.len(), 1, "one EQ curve");
+    assert_eq!(drawn[0].len(), expected.len());
+    for (a, b) in drawn[0].iter().zip(&expected) {
+        assert!((*a - *b).length() < 0.01, "drawn {a:?}, computed {b:?}");
+    }
+    let peak = drawn[0].iter().map(|p| p.y).fold(f32::INFINITY, f32::min);
+    assert!((peak - eq_overlay::db_to_y(6.0, rect)).abs() < 1.0, "drawn peak at y {peak}");
+}
+
+#[test]
+fn eq_side_band_gets_its_own_dashed_curve_and_bypass_flattens() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq2_on", "on"), ("eq2_gain", "6")]);
+    set_params(&f, &[("eq3_on", "on"), ("eq3_freq", "3000"), ("eq3_gain", "-4"), ("eq3_mode", "Side")]);
+    harness.run_steps(1);
+    let eq = harness.state().eq();
+    assert!(eq.is_split());
+    let i = nearest_point(3000.0);
+    // Side hears the stereo bands plus the side band; mid only the stereo bands here.
+    let side_only = eq.side_db()[i] - eq.mid_db()[i];
+    assert!((side_only - -4.0).abs() < 0.1, "side band at 3 kHz: {side_only} dB");
+    let expected_mid = analog_bell_db(3000.0, 1000.0, 6.0, 1.0);
+    assert!((eq.mid_db()[i] - expected_mid).abs() < 0.1, "mid at 3 kHz {} dB", eq.mid_db()[i]);
+    assert!(painted_paths(&harness, eq_overlay::SIDE_COLOR).len() > 10, "side curve drawn dashed");
+
+    set_params(&f, &[("eq_bypass", "on")]);
+    harness.run_steps(1);
+    let eq = harness.state().eq();
+    assert!(eq.mid_db().iter().chain(eq.side_db()).all(|&d| d.abs() < 1e-3), "bypassed EQ draws flat");
+    assert!(!eq.is_split());
+    assert!(painted_paths(&harness, eq_overlay::CURVE_COLOR).is_empty(), "no bright curve when bypassed");
+}
+
+#[test]
+fn eq_settings_read_by_id_match_the_params_snapshot() {
+    let (mut harness, f) = harness();
+    let cases: [&[(&str, &str)]; 3] = [
+        &[],
+        &[
+            ("eq_hp_on", "on"),
+            ("eq_hp_freq", "45"),
+            ("eq_hp_q", "0.9"),
+            ("eq_hp_slope", "12 dB/oct"),
+            ("eq_ls_on", "on"),
+            ("eq_ls_gain", "2.5"),
+            ("eq_ls_mode", "Mid"),
+            ("eq1_freq", "180"),
+            ("eq1_gain", "-3"),
+            ("eq3_q", "4.2"),
+            ("eq3_mode", "Side"),
+            ("eq4_on", "on"),
+            ("eq_hs_gain", "1.5"),
+            ("eq_lp_on", "on"),
+            ("eq_lp_freq", "15000"),
+            ("eq_lp_slope", "24 dB/oct"),
+        ],
+        &[("eq_bypass", "on"), ("eq_hp_slope", "48 dB/oct"), ("eq_lp_slope", "12 dB/oct"), ("eq_ls_mode", "Stereo")],
+    ];
+    for values in cases {
+        set_params(&f, values);
+        harness.run_steps(1);
+        let app = harness.state();
+        assert_eq!(app.eq().settings(app.controls()), Some(f.params.eq.settings()), "after {values:?}");
+    }
+}
+
+const EQ_NODE_LABELS: [&str; 8] = [
+    "EQ node HP",
+    "EQ node Low Shelf",
+    "EQ node Bell 1",
+    "EQ node Bell 2",
+    "EQ node Bell 3",
+    "EQ node Bell 4",
+    "EQ node High Shelf",
+    "EQ node LP",
+];
+
+#[test]
+fn eq_nodes_have_labels_and_sit_at_their_band() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq4_freq", "5000"), ("eq4_gain", "-9")]);
+    harness.run_steps(2);
+    let plot = harness.get_by_label("Spectrum").rect();
+    let settings = f.params.eq.settings();
+    for (band, label) in EQ_NODE_LABELS.iter().enumerate() {
+        let node = harness.get_by_role_and_label(Role::Slider, label);
+        let center = eq_overlay::node_center(&settings, band, plot);
+        assert!((node.rect().center() - center).length() < 0.5, "{label} at {:?}, expected {center:?}", node.rect());
+        assert!(plot.contains(node.rect().center()), "{label} inside the plot");
+    }
+    let bell4 = harness.get_by_label("EQ node Bell 4").rect().center();
+    assert!((bell4.x - spectrum::hz_to_x(5000.0, plot)).abs() < 0.5);
+    assert!((bell4.y - eq_overlay::db_to_y(-9.0, plot)).abs() < 0.5);
+    assert!(bell4.y > plot.center().y, "a cut sits below the 0 dB line");
+}
+
+/// Presses at `from`, moves to `to` in five steps, releases.
+fn drag(harness: &mut Harness<'static, LacquerEditor>, from: Pos2, to: Pos2) {
+    harness.hover_at(from);
+    harness.run_steps(1);
+    harness.drag_at(from);
+    harness.run_steps(1);
+    for i in 1..=5 {
+        harness.hover_at(from + (to - from) * (i as f32 / 5.0));
+        harness.run_steps(1);
+    }
+    harness.drop_at(to);
+    harness.run_steps(2);
+}
+
+fn gestures_for(log: &Recorder, id: &str) -> Vec<Gesture> {
+    let log = log.0.lock().unwrap();
+    log.iter()
+        .filter(|g| matches!(g, Gesture::Begin(i) | Gesture::Set(i, _) | Gesture::End(i) if i == id))
+        .cloned()
+        .collect()
+}
+
+/// One begin, at least one set, one end, in that order.
+fn assert_one_gesture(log: &Recorder, id: &str) {
+    let ours = gestures_for(log, id);
+    assert_eq!(ours.first(), Some(&Gesture::Begin(id.into())), "{id}: {ours:?}");
+    assert_eq!(ours.last(), Some(&Gesture::End(id.into())), "{id}: {ours:?}");
+    assert_eq!(ours.iter().filter(|g| matches!(g, Gesture::Begin(_))).count(), 1, "{id}: one gesture: {ours:?}");
+    assert!(ours.iter().any(|g| matches!(g, Gesture::Set(..))), "{id}: {ours:?}");
+}
+
+#[test]
+fn dragging_an_eq_node_sets_frequency_then_gain_through_gestures() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    assert!(!f.params.eq.bell2.enabled.value());
+    let start = harness.get_by_label("EQ node Bell 2").rect().center();
+    drag(&mut harness, start, start + Vec2::new(80.0, 0.0));
+    let freq = f.params.eq.bell2.freq_hz.value();
+    assert!(freq > 1500.0, "80 px to the right raised 1 kHz to {freq} Hz");
+    assert_eq!(f.params.eq.bell2.gain_db.value(), 0.0, "a horizontal drag leaves the gain alone");
+    assert!(f.params.eq.bell2.enabled.value(), "dragging a band that was off switches it on");
+    assert_eq!(
+        gestures_for(&f.log, "eq2_on"),
+        vec![Gesture::Begin("eq2_on".into()), Gesture::Set("eq2_on".into(), 1.0), Gesture::End("eq2_on".into())]
+    );
+    assert_one_gesture(&f.log, "eq2_freq");
+    f.log.0.lock().unwrap().clear();
+
+    let start = harness.get_by_label("EQ node Bell 2").rect().center();
+    drag(&mut harness, start, start - Vec2::new(0.0, 40.0));
+    let plot = harness.get_by_label("Spectrum").rect();
+    let expected_db = eq_overlay::y_to_db(plot.center().y - 40.0, plot);
+    let gain = f.params.eq.bell2.gain_db.value();
+    assert!((gain - expected_db).abs() < 0.11, "40 px up: gain {gain} dB, expected {expected_db} dB");
+    assert!(gain > 3.0);
+    assert!((f.params.eq.bell2.freq_hz.value() - freq).abs() < freq * 1e-3, "a vertical drag keeps the frequency");
+    assert_one_gesture(&f.log, "eq2_gain");
+    assert!(gestures_for(&f.log, "eq2_on").is_empty(), "already on: no switch gesture");
+}
+
+#[test]
+fn dragging_a_pass_filter_node_moves_only_its_frequency() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let start = harness.get_by_label("EQ node HP").rect().center();
+    drag(&mut harness, start, start + Vec2::new(40.0, -60.0));
+    assert!(f.params.eq.high_pass.freq_hz.value() > 40.0, "HP moved up from 30 Hz");
+    assert!(f.params.eq.high_pass.enabled.value());
+    assert_one_gesture(&f.log, "eq_hp_freq");
+    assert!(gestures_for(&f.log, "eq_hp_gain").is_empty(), "pass filters have no gain to drag");
+}
+
+fn wheel(harness: &mut Harness<'static, LacquerEditor>, at: Pos2, notches: f32) {
+    harness.hover_at(at);
+    harness.run_steps(1);
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: Vec2::new(0.0, notches),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.run_steps(1);
+}
+
+#[test]
+fn wheel_over_an_eq_node_changes_q_with_a_short_gesture() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let node = harness.get_by_label("EQ node Bell 3").rect().center();
+    assert_eq!(f.params.eq.bell3.q.value(), 1.0);
+    wheel(&mut harness, node, 4.0);
+    let q = f.params.eq.bell3.q.value();
+    assert!((q - 2.0).abs() < 0.02, "four notches up double Q: {q}");
+    let ours = gestures_for(&f.log, "eq3_q");
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    assert_eq!(ours[0], Gesture::Begin("eq3_q".into()));
+    assert_eq!(ours[2], Gesture::End("eq3_q".into()));
+    wheel(&mut harness, node, -8.0);
+    let q = f.params.eq.bell3.q.value();
+    assert!((q - 0.5).abs() < 0.01, "eight notches down quarter it: {q}");
+    assert_eq!(gestures_for(&f.log, "eq3_q").len(), 6);
+    // Away from the nodes the wheel changes nothing.
+    wheel(&mut harness, node + Vec2::new(0.0, 60.0), 4.0);
+    assert_eq!(gestures_for(&f.log, "eq3_q").len(), 6);
+}
+
+#[test]
+fn double_clicking_an_eq_node_resets_the_band() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq1_on", "on"), ("eq1_freq", "400"), ("eq1_gain", "-7.5"), ("eq1_q", "3")]);
+    harness.run_steps(2);
+    let at = harness.get_by_label("EQ node Bell 1").rect().center();
+    harness.hover_at(at);
+    harness.run_steps(1);
+    // Both clicks inside one frame: the harness advances 0.25 s per event, longer than egui's
+    // double-click window.
+    for pressed in [true, false, true, false] {
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.run_steps(2);
+    let b = &f.params.eq.bell1;
+    let values = (b.freq_hz.value(), b.gain_db.value(), b.q.value());
+    let defaults = (250.0, 0.0, 1.0);
+    let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+    assert!(close(values.0, defaults.0) && close(values.1, defaults.1) && close(values.2, defaults.2), "{values:?}");
+    assert!(b.enabled.value(), "reset keeps the band on");
+    for id in ["eq1_freq", "eq1_gain", "eq1_q"] {
+        let ours = gestures_for(&f.log, id);
+        assert_eq!(ours.first(), Some(&Gesture::Begin(id.into())), "{id}: {ours:?}");
+        assert_eq!(ours.last(), Some(&Gesture::End(id.into())), "{id}: {ours:?}");
+    }
+}
+
+#[test]
+fn hovering_an_eq_node_shows_its_values_and_right_click_switches_it() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq_hs_gain", "3")]);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("High Shelf (off)").is_none(), "no readout before hovering");
+    let node = harness.get_by_label("EQ node High Shelf");
+    node.hover();
+    harness.run_steps(2);
+    harness.get_by_label("High Shelf (off)");
+    let p = &f.params.eq.high_shelf;
+    let values = format!("{}  {}  Q {}", p.freq_hz, p.gain_db, p.q);
+    harness.get_by_label(&values);
+    harness.get_by_label("EQ node High Shelf").click_secondary();
+    harness.run_steps(2);
+    assert!(p.enabled.value(), "right-click switched the band on");
+    harness.get_by_label("High Shelf");
+    harness.get_by_label("EQ node High Shelf").click_secondary();
+    harness.run_steps(2);
+    assert!(!p.enabled.value(), "and off again");
 }

@@ -5,6 +5,7 @@
 //! (generic stage strips built from the parameter tree).
 
 pub mod controls;
+pub mod eq_overlay;
 pub mod meters;
 pub mod presets;
 pub mod spectrum;
@@ -19,6 +20,7 @@ use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNoti
 use crate::meter_bus::MeterBus;
 use crate::params::{EditorSize, LacquerParams};
 use controls::{Controls, ParamHandle};
+use eq_overlay::EqOverlay;
 use meters::Meters;
 use presets::PresetBar;
 use spectrum::Analyzer;
@@ -90,6 +92,8 @@ pub struct LacquerEditor {
     controls: Controls,
     edit: Box<dyn ParamEdit>,
     analyzer: Analyzer,
+    /// EQ curve and band nodes over the analyser.
+    eq: EqOverlay,
     meters: Meters,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
@@ -107,9 +111,11 @@ struct EditorSession {
 
 impl LacquerEditor {
     pub fn new(params: Arc<dyn Params>, bus: Arc<MeterBus>, edit: Box<dyn ParamEdit>) -> Self {
+        let controls = Controls::new(params);
         Self {
             bus,
-            controls: Controls::new(params),
+            eq: EqOverlay::new(&controls),
+            controls,
             edit,
             analyzer: Analyzer::new(),
             meters: Meters::new(),
@@ -134,6 +140,10 @@ impl LacquerEditor {
 
     pub fn controls(&self) -> &Controls {
         &self.controls
+    }
+
+    pub fn eq(&self) -> &EqOverlay {
+        &self.eq
     }
 
     /// One frame: reads the bus, advances the analyser and meters, lays out the panels.
@@ -168,7 +178,8 @@ impl LacquerEditor {
         });
         egui::CentralPanel::default().show(ui, |ui| {
             let height = (ui.available_height() * 0.42).max(160.0);
-            self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+            let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+            self.eq.show(ui, plot.rect, &self.controls, self.edit.as_ref(), &self.bus);
             ui.add_space(4.0);
             self.controls.show_strips(ui, self.edit.as_ref());
         });

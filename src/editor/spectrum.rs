@@ -231,6 +231,12 @@ pub fn hz_to_x(hz: f32, rect: Rect) -> f32 {
     rect.left() + t * rect.width()
 }
 
+/// Frequency at an x position in the plot (the inverse of [`hz_to_x`], not clamped).
+pub fn x_to_hz(x: f32, rect: Rect) -> f32 {
+    let t = (x - rect.left()) / rect.width().max(1.0);
+    MIN_HZ * (MAX_HZ / MIN_HZ).powf(t)
+}
+
 /// y position of a level in the plot (clamped to the plot).
 pub fn db_to_y(db: f32, rect: Rect) -> f32 {
     let t = ((TOP_DB - db) / (TOP_DB - BOTTOM_DB)).clamp(0.0, 1.0);

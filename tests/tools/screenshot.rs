@@ -45,7 +45,25 @@ fn main() {
     let out = std::env::args().nth(1).unwrap_or_else(|| "tests/tools/editor.png".to_string());
     let params = Arc::new(LacquerParams::default());
     let writer = ParamWriter::new(params.clone());
-    for (id, value) in [("lim_drive", "6"), ("lim_ceiling", "-1"), ("in_gain", "2")] {
+    // A typical light mastering EQ, so the curve and its nodes show: a side-only air lift draws
+    // the dashed side curve.
+    let eq = [
+        ("eq_hp_on", "on"),
+        ("eq_ls_on", "on"),
+        ("eq_ls_gain", "2"),
+        ("eq1_on", "on"),
+        ("eq1_freq", "320"),
+        ("eq1_gain", "-3"),
+        ("eq1_q", "1.4"),
+        ("eq3_on", "on"),
+        ("eq3_gain", "2.5"),
+        ("eq3_q", "0.8"),
+        ("eq_hs_on", "on"),
+        ("eq_hs_freq", "12000"),
+        ("eq_hs_gain", "3"),
+        ("eq_hs_mode", "Side"),
+    ];
+    for (id, value) in [("lim_drive", "6"), ("lim_ceiling", "-1"), ("in_gain", "2")].into_iter().chain(eq) {
         if let Err(e) = writer.set(id, value) {
             eprintln!("screenshot: {e}");
         }
