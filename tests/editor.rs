@@ -53,7 +53,9 @@ fn harness() -> (Harness<'static, LacquerEditor>, Fixture) {
     let params = Arc::new(LacquerParams::default());
     let bus = Arc::new(MeterBus::new());
     let log = Recorder::default();
-    let app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(log.clone()));
+    // The plugin's editor, preset bar included; user presets go to a scratch folder.
+    std::env::set_var(lacquer::presets::user::DIR_ENV, std::env::temp_dir().join("lacquer-editor-test-presets"));
+    let app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(log.clone())).with_presets(params.clone());
     let harness = Harness::builder()
         .with_size(Vec2::new(1000.0, 640.0))
         .with_max_steps(8)
@@ -276,7 +278,15 @@ fn default_size_fits_without_cut_off_labels() {
     let (mut harness, _f) = harness();
     harness.run_steps(2);
     let screen = egui::Rect::from_min_size(Pos2::ZERO, Vec2::new(1000.0, 640.0));
-    for label in ["LACQUER", "Zoom", "Loudness (EBU R128)", "Reset loudness", "Limiter gain reduction"] {
+    for label in [
+        "LACQUER",
+        "Zoom",
+        "Loudness (EBU R128)",
+        "Reset loudness",
+        "Limiter gain reduction",
+        "Level match",
+        "Manage presets",
+    ] {
         let r = harness.get_by_label(label).rect();
         assert!(screen.contains_rect(r), "{label} at {r:?} is outside the window");
     }
@@ -645,4 +655,56 @@ fn hovering_an_eq_node_shows_its_values_and_right_click_switches_it() {
     harness.get_by_label("EQ node High Shelf").click_secondary();
     harness.run_steps(2);
     assert!(!p.enabled.value(), "and off again");
+}
+
+fn gestures_on(log: &Recorder, id: &str) -> usize {
+    log.0.lock().unwrap().iter().filter(|g| matches!(g, Gesture::Begin(g_id) if g_id == id)).count()
+}
+
+#[test]
+fn preset_bar_loads_presets_through_gestures_and_marks_edits() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    harness.get_by_value("Default");
+    harness.get_by_label(">").click();
+    harness.run_steps(2);
+    let first = lacquer::presets::factory::presets().remove(0);
+    // Every parameter the preset moves arrives as its own host gesture.
+    let ceiling = f.params.limiter.drive_db.value();
+    assert!((ceiling - 5.5).abs() < 1e-4, "drive {ceiling} after loading {}", first.slug);
+    assert_eq!(gestures_on(&f.log, "lim_drive"), 1);
+    assert_eq!(gestures_on(&f.log, "cmp_bypass"), 1);
+    assert_eq!(gestures_on(&f.log, "bypass"), 0, "a preset must not touch the global bypass");
+    harness.run_steps(12);
+    harness.get_by_value(&first.name);
+    // An edit marks the preset modified.
+    ParamWriter::new(f.params.clone()).set("lim_ceiling", "-3").unwrap();
+    harness.run_steps(12);
+    harness.get_by_value(&format!("{} *", first.name));
+    // Previous from the first wraps to the last.
+    harness.get_by_label("<").click();
+    harness.run_steps(12);
+    let last = lacquer::presets::factory::presets().pop().unwrap();
+    harness.get_by_value(&last.name);
+}
+
+#[test]
+fn ab_compare_and_level_match_in_the_editor() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let writer = ParamWriter::new(f.params.clone());
+    writer.set("lim_ceiling", "-2").unwrap();
+    harness.get_by_label("B").click();
+    harness.run_steps(2);
+    writer.set("lim_ceiling", "-6").unwrap();
+    harness.get_by_label("A").click();
+    harness.run_steps(2);
+    assert!((f.params.limiter.ceiling_db.value() + 2.0).abs() < 1e-4, "A restored");
+    harness.get_by_label("B").click();
+    harness.run_steps(2);
+    assert!((f.params.limiter.ceiling_db.value() + 6.0).abs() < 1e-4, "B restored");
+    assert!(!f.params.level_match.load(std::sync::atomic::Ordering::Relaxed));
+    harness.get_by_label("Level match").click();
+    harness.run_steps(2);
+    assert!(f.params.level_match.load(std::sync::atomic::Ordering::Relaxed));
 }

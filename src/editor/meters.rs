@@ -261,7 +261,7 @@ type Reading = fn(&LoudnessReadings) -> f32;
 
 /// One vertical meter bar: sample peak filled, true peak as a tick.
 fn bar(ui: &mut Ui, peak_db: f32, tp_db: f32) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(12.0, 110.0), Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(12.0, 84.0), Sense::hover());
     let painter = ui.painter();
     painter.rect_filled(rect, 2.0, Color32::from_gray(30));
     let y = |db: f32| {

@@ -212,11 +212,11 @@ impl PresetBar {
             self.modified = modified;
         }
         ui.horizontal(|ui| {
-            if ui.button("◀").on_hover_text("Previous preset").clicked() {
+            if ui.button("<").on_hover_text("Previous preset").clicked() {
                 self.step(false, controls, edit);
             }
             self.browser(ui, controls, edit);
-            if ui.button("▶").on_hover_text("Next preset").clicked() {
+            if ui.button(">").on_hover_text("Next preset").clicked() {
                 self.step(true, controls, edit);
             }
             ui.separator();
@@ -268,14 +268,14 @@ impl PresetBar {
                 self.switch_slot(controls, edit);
             }
         }
-        let copy = format!("{}→{}", active.label(), active.other().label());
+        let copy = format!("Copy {} to {}", active.label(), active.other().label());
         if ui.button(copy).on_hover_text("Copy the active slot into the other one").clicked() {
             self.copy_to_other();
         }
     }
 
     fn manage_menu(&mut self, ui: &mut Ui) {
-        ui.menu_button("Presets…", |ui| {
+        ui.menu_button("Manage presets", |ui| {
             ui.set_min_width(300.0);
             ui.label(RichText::new("Name").small());
             ui.text_edit_singleline(&mut self.name);

@@ -75,7 +75,7 @@ fn main() {
     chain.reset();
     chain.set_loudness_running(true);
     let mut mix = Mix { n: 0, seed: 1 };
-    let mut app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(DirectEdit));
+    let mut app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(DirectEdit)).with_presets(params.clone());
 
     let ctx = egui::Context::default();
     let size = Vec2::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1);
