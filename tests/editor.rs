@@ -677,6 +677,11 @@ fn preset_bar_loads_presets_through_gestures_and_marks_edits() {
     assert_eq!(gestures_on(&f.log, "bypass"), 0, "a preset must not touch the global bypass");
     harness.run_steps(12);
     harness.get_by_value(&first.name);
+    // Its loudness target goes to the loudness panel, with the output measured against it.
+    harness.get_by_value("target -14 LUFS");
+    f.bus.output_loudness.integrated_lufs.store(-12.5, std::sync::atomic::Ordering::Relaxed);
+    harness.run_steps(4);
+    harness.get_by_label("Out I -12.5 LUFS, +1.5 LU from target");
     // An edit marks the preset modified.
     ParamWriter::new(f.params.clone()).set("lim_ceiling", "-3").unwrap();
     harness.run_steps(12);

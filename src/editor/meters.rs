@@ -225,7 +225,9 @@ impl Meters {
     }
 
     /// Loudness readouts for the output (input in the second column) and the reset button.
-    pub fn show_loudness(&self, ui: &mut Ui, bus: &MeterBus) {
+    /// The loudness panel. `target` is the loudness the master is aiming at (the user's pick or
+    /// the loaded preset's); the output's integrated loudness is shown against it.
+    pub fn show_loudness(&self, ui: &mut Ui, bus: &MeterBus, target: &mut Option<f32>) {
         ui.label(RichText::new("Loudness (EBU R128)").strong());
         egui::Grid::new("loudness").num_columns(3).spacing([10.0, 2.0]).show(ui, |ui| {
             ui.label("");
@@ -250,11 +252,35 @@ impl Meters {
             ui.label(format!("{:+.2}", self.loudness_out.correlation));
             ui.end_row();
         });
-        if ui.button("Reset loudness").on_hover_text("Restart integrated loudness, LRA and true-peak max").clicked() {
-            bus.reset_requested.store(true, Ordering::Relaxed);
+        ui.horizontal(|ui| {
+            if ui.button("Reset loudness").on_hover_text("Restart integrated loudness, LRA and true-peak max").clicked()
+            {
+                bus.reset_requested.store(true, Ordering::Relaxed);
+            }
+            let text = target.map_or("no target".to_string(), |t| format!("target {t:.0} LUFS"));
+            egui::ComboBox::from_id_salt("loudness_target").selected_text(text).show_ui(ui, |ui| {
+                ui.selectable_value(target, None, "no target");
+                for (lufs, name) in LOUDNESS_TARGETS {
+                    ui.selectable_value(target, Some(lufs), format!("{lufs:.0} LUFS  {name}"));
+                }
+            });
+        });
+        if let Some(t) = *target {
+            let i = self.loudness_out.integrated_lufs;
+            if i.is_finite() {
+                let off = i - t;
+                let color = if off.abs() <= 1.0 { GREEN } else { AMBER };
+                ui.label(RichText::new(format!("Out I {i:.1} LUFS, {off:+.1} LU from target")).color(color));
+            } else {
+                ui.label(RichText::new("Out I: play to measure against the target").weak());
+            }
         }
     }
 }
+
+/// Common delivery targets offered in the loudness panel.
+const LOUDNESS_TARGETS: [(f32, &str); 5] =
+    [(-9.0, "club"), (-14.0, "streaming"), (-16.0, "Apple / podcasts"), (-18.0, "dynamic"), (-23.0, "EBU R128")];
 
 /// Picks one reading out of a loudness snapshot.
 type Reading = fn(&LoudnessReadings) -> f32;

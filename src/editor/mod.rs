@@ -97,6 +97,8 @@ pub struct LacquerEditor {
     meters: Meters,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
+    /// Loudness target when there is no preset session (tests); otherwise the session keeps it.
+    target_lufs: Option<f32>,
     /// The preset bar and the persisted window size (the plugin's editor has them; tests may
     /// build the editor without).
     session: Option<EditorSession>,
@@ -120,6 +122,7 @@ impl LacquerEditor {
             analyzer: Analyzer::new(),
             meters: Meters::new(),
             themed: false,
+            target_lufs: None,
             session: None,
         }
     }
@@ -173,7 +176,14 @@ impl LacquerEditor {
                 ui.separator();
                 self.meters.show_compressor(ui, &self.bus);
                 ui.separator();
-                self.meters.show_loudness(ui, &self.bus);
+                match &mut self.session {
+                    Some(session) => {
+                        let mut target = session.bar.target();
+                        self.meters.show_loudness(ui, &self.bus, &mut target);
+                        session.bar.set_target(target);
+                    }
+                    None => self.meters.show_loudness(ui, &self.bus, &mut self.target_lufs),
+                }
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -75,6 +75,17 @@ impl PresetBar {
         lock(&self.params.session)
     }
 
+    pub fn target(&self) -> Option<f32> {
+        self.session().target_lufs
+    }
+
+    pub fn set_target(&self, target: Option<f32>) {
+        let mut session = self.session();
+        if session.target_lufs != target {
+            session.target_lufs = target;
+        }
+    }
+
     fn current_index(&self) -> Option<usize> {
         let slug = self.session().current.as_ref().map(|c| c.slug.clone())?;
         self.presets.iter().position(|p| p.slug == slug)

@@ -56,11 +56,17 @@ pub struct PresetSession {
     pub active: Slot,
     /// The inactive slot; `None` until the user first switches or copies.
     pub other: Option<SlotContents>,
+    /// Loudness target shown in the loudness panel (set by the user or by a preset that has one).
+    #[serde(default)]
+    pub target_lufs: Option<f32>,
 }
 
 impl PresetSession {
     /// Records that `preset` was loaded into the active slot.
     pub fn loaded(&mut self, preset: &Preset) {
+        if preset.target_lufs.is_some() {
+            self.target_lufs = preset.target_lufs;
+        }
         self.current =
             Some(LoadedPreset { slug: preset.slug.clone(), name: preset.name.clone(), baseline: values_of(preset) });
     }
