@@ -337,3 +337,22 @@ fn flush_applies_params_without_audio() {
     println!("after flushing the ceiling to {text}: output peak {:.3} dBFS", 20.0 * p.log10());
     assert!(p <= 10f32.powf(-12.0 / 20.0) * (1.0 + 1e-6), "flushed ceiling not in force: peak {p}");
 }
+
+#[test]
+fn remote_control_pages_cover_every_stage() {
+    let entry = load_entry();
+    let inst = Instance::new(&entry);
+    let pages = inst.remote_control_pages();
+    let names: Vec<&str> = pages.iter().map(|(_, name, _)| name.as_str()).collect();
+    println!("remote-control pages: {names:?}");
+    for wanted in ["Limiter", "EQ", "Compressor", "Stereo & Saturation", "Input & Output"] {
+        assert!(names.contains(&wanted), "no remote page {wanted} in {names:?}");
+    }
+    let known: Vec<u32> = inst.params().iter().map(|p| p.id).collect();
+    for (_, name, ids) in &pages {
+        assert!(!ids.is_empty() && ids.len() <= 8, "page {name}: {} controls", ids.len());
+        assert!(ids.iter().all(|id| known.contains(id)), "page {name} names an unknown parameter");
+    }
+    let limiter = &pages.iter().find(|(_, n, _)| n == "Limiter").unwrap().2;
+    assert_eq!(limiter[0], param_hash("lim_ceiling"), "the ceiling leads the limiter page");
+}

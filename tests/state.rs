@@ -245,3 +245,105 @@ fn state_loads_delivered_in_small_pieces() {
         assert_eq!(defaults(&inst), values, "{chunk}-byte reads: values differ");
     }
 }
+
+/// The JSON of a saved state (after the 8-byte length).
+fn state_json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(&bytes[8..]).expect("saved state is JSON")
+}
+
+/// A persisted field's value, parsed (fields are JSON strings inside the state).
+fn field(state: &serde_json::Value, key: &str) -> serde_json::Value {
+    let text = state["fields"][key].as_str().unwrap_or_else(|| panic!("no field {key} in {state}"));
+    serde_json::from_str(text).unwrap()
+}
+
+const SESSION: &str = r#"{"current":{"slug":"gentle-glue","name":"Gentle Glue","baseline":{"lim_ceiling":-1.0}},"active":"B","other":{"values":{"lim_ceiling":-3.5,"lim_os":"8x","st_mono_bass":true},"preset":null},"target_lufs":-14.0}"#;
+
+#[test]
+fn session_fields_restore_exactly() {
+    let entry = load_entry();
+    let fields = serde_json::json!({
+        "presets": SESSION,
+        "level-match": "true",
+        "editor-size": r#"{"width":1180.0,"height":760.0,"zoom":1.25}"#,
+        "state-format": "2",
+    });
+    let json = serde_json::json!({"version": "0.1.0", "params": {"lim_ceiling": {"f32": -2.0}}, "fields": fields});
+    let inst = Instance::new(&entry);
+    assert!(inst.load_state(&blob(&json.to_string())));
+    let saved = state_json(&inst.save_state());
+    for key in ["presets", "level-match", "editor-size", "state-format"] {
+        let want: serde_json::Value = serde_json::from_str(fields[key].as_str().unwrap()).unwrap();
+        assert_eq!(field(&saved, key), want, "field {key} did not restore exactly");
+    }
+    // And once more through a fresh instance: the saved state reloads to the same bytes.
+    let again = Instance::new(&entry);
+    let bytes = inst.save_state();
+    assert!(again.load_state(&bytes));
+    assert_eq!(again.save_state(), bytes);
+}
+
+#[test]
+fn old_format_state_is_migrated_and_damaged_fields_fall_back_to_defaults() {
+    let entry = load_entry();
+    // Format 1 (no fields at all): loads, and is saved back as the current format.
+    let inst = Instance::new(&entry);
+    assert!(inst.load_state(&blob(r#"{"version": "0.1.0", "params": {"lim_ceiling": {"f32": -4.0}}, "fields": {}}"#)));
+    let saved = state_json(&inst.save_state());
+    assert_eq!(field(&saved, "state-format"), serde_json::json!(2));
+    assert!((ceiling_db(&inst) + 4.0).abs() < 1e-6);
+    // Damaged fields: dropped (defaults stay), the parameters still load.
+    let damaged = serde_json::json!({
+        "version": "0.1.0",
+        "params": {"lim_ceiling": {"f32": -5.0}, "lim_drive": {"f32": 1e30}},
+        "fields": {"presets": "{\"active\": 7}", "level-match": "\"yes\"", "editor-size": "[1, 2]", "state-format": "\"two\""}
+    });
+    let mut inst = Instance::new(&entry);
+    assert!(inst.load_state(&blob(&damaged.to_string())));
+    assert!((ceiling_db(&inst) + 5.0).abs() < 1e-6);
+    let saved = state_json(&inst.save_state());
+    assert_eq!(field(&saved, "level-match"), serde_json::json!(false));
+    assert_eq!(field(&saved, "presets")["other"], serde_json::Value::Null);
+    assert_eq!(field(&saved, "editor-size")["zoom"], serde_json::json!(1.0));
+    assert_healthy(&mut inst, "damaged fields");
+}
+
+#[test]
+fn state_repair_reports_every_change() {
+    use lacquer::params::state::{repair, STATE_FORMAT};
+    use nice_plug::plugin::{ParamValue, PluginState};
+    let mut state = PluginState {
+        version: "0.1.0".into(),
+        params: [
+            ("lim_ceiling".to_string(), ParamValue::F32(-3.0)),
+            ("lim_drive".to_string(), ParamValue::F32(99.0)),
+            ("in_gain".to_string(), ParamValue::F32(f32::NAN)),
+            ("lim_os".to_string(), ParamValue::String("16x".into())),
+            ("eq_hp_on".to_string(), ParamValue::F32(1.0)),
+            ("gone_param".to_string(), ParamValue::F32(1.0)),
+        ]
+        .into_iter()
+        .collect(),
+        fields: [("state-format".to_string(), "9".to_string()), ("level-match".to_string(), "nope".to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let notes = repair(&mut state);
+    for needle in ["newer Lacquer", "lim_drive", "in_gain", "lim_os", "eq_hp_on", "gone_param", "level-match"] {
+        assert!(notes.iter().any(|n| n.contains(needle)), "no note about {needle}: {notes:?}");
+    }
+    assert!(matches!(state.params["lim_ceiling"], ParamValue::F32(v) if v == -3.0));
+    assert!(matches!(state.params["lim_drive"], ParamValue::F32(v) if v == 24.0), "clamped into range");
+    for gone in ["in_gain", "lim_os", "eq_hp_on", "gone_param"] {
+        assert!(!state.params.contains_key(gone), "{gone} kept");
+    }
+    assert!(!state.fields.contains_key("level-match"));
+    assert_eq!(state.fields["state-format"], STATE_FORMAT.to_string());
+    // A clean current state needs no change.
+    let mut clean = PluginState {
+        version: "0.1.0".into(),
+        params: [("lim_ceiling".to_string(), ParamValue::F32(-1.0))].into_iter().collect(),
+        fields: [("state-format".to_string(), STATE_FORMAT.to_string())].into_iter().collect(),
+    };
+    assert!(repair(&mut clean).is_empty());
+}

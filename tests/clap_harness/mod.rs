@@ -12,6 +12,7 @@ use clack_host::prelude::*;
 use clap_sys::ext::audio_ports::{clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS};
 use clap_sys::ext::latency::{clap_plugin_latency, CLAP_EXT_LATENCY};
 use clap_sys::ext::params::{clap_param_info, clap_plugin_params, CLAP_EXT_PARAMS, CLAP_PARAM_IS_STEPPED};
+use clap_sys::ext::remote_controls::{clap_plugin_remote_controls, clap_remote_controls_page, CLAP_EXT_REMOTE_CONTROLS};
 use clap_sys::ext::state::{clap_plugin_state, CLAP_EXT_STATE};
 use clap_sys::plugin::clap_plugin;
 use clap_sys::stream::{clap_istream, clap_ostream};
@@ -189,6 +190,22 @@ impl Instance {
     pub fn latency(&self) -> u32 {
         let ext: &clap_plugin_latency = self.extension(CLAP_EXT_LATENCY).expect("no latency extension");
         unsafe { ext.get.unwrap()(self.raw()) }
+    }
+
+    /// Remote-control pages: (section, page name, parameter ids without the empty slots).
+    pub fn remote_control_pages(&self) -> Vec<(String, String, Vec<u32>)> {
+        let Some(ext) = self.extension::<clap_plugin_remote_controls>(CLAP_EXT_REMOTE_CONTROLS) else {
+            return Vec::new();
+        };
+        let count = unsafe { ext.count.unwrap()(self.raw()) };
+        (0..count)
+            .map(|i| {
+                let mut page: clap_remote_controls_page = unsafe { std::mem::zeroed() };
+                assert!(unsafe { ext.get.unwrap()(self.raw(), i, &mut page) }, "remote page {i} failed");
+                let ids = page.param_ids.iter().copied().filter(|&id| id != u32::MAX).collect();
+                (c_chars_to_string(&page.section_name), c_chars_to_string(&page.page_name), ids)
+            })
+            .collect()
     }
 
     pub fn save_state(&self) -> Vec<u8> {
