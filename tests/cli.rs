@@ -251,3 +251,95 @@ fn target_lufs_lands_within_half_a_lu_under_the_ceiling() {
         "target-lufs",
     );
 }
+
+fn lacquer_with_presets(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lacquer"))
+        .env(lacquer::presets::user::DIR_ENV, dir)
+        .args(args)
+        .output()
+        .expect("run lacquer")
+}
+
+#[test]
+fn presets_are_listed_slug_first_and_master_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let user_dir = dir.path().join("user");
+    let out = lacquer_with_presets(&user_dir, &["presets"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 12, "{text}");
+    for (line, preset) in lines.iter().zip(lacquer::presets::factory::presets()) {
+        let mut cols = line.split_whitespace();
+        assert_eq!(cols.next(), Some(preset.slug.as_str()), "slug first: {line}");
+        assert!(line.contains(&preset.name) && line.contains(&preset.intent), "{line}");
+    }
+    let demo = dir.path().join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    // A preset with a loudness target aims at it; --set applies on top; --no-target renders as set.
+    let master = dir.path().join("m.wav");
+    let out = lacquer_with_presets(
+        &user_dir,
+        &["master", s(&demo), s(&master), "--preset", "podcast-voice", "--set", "lim_ceiling=-2", "--format", "32f"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = lacquer(&["analyze", "--json", s(&master)]);
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let lufs = json["integrated_lufs"].as_f64().unwrap();
+    assert!((lufs + 16.0).abs() <= 0.5, "podcast preset aims at -16 LUFS, got {lufs}");
+    assert!(json["true_peak_dbtp"].as_f64().unwrap() <= -2.0 + 0.1, "the --set ceiling applies: {json}");
+    // A user preset saved from the CLI is listed and usable by slug.
+    let out = lacquer_with_presets(
+        &user_dir,
+        &["presets", "save", "My Loud One", "--from", "loud-edm", "--set", "lim_ceiling=-1.5", "--intent", "test"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8(lacquer_with_presets(&user_dir, &["presets"]).stdout).unwrap();
+    assert!(listed.lines().any(|l| l.starts_with("my-loud-one ") && l.contains("(user)")), "{listed}");
+    let user_master = dir.path().join("u.wav");
+    let out = lacquer_with_presets(&user_dir, &["master", s(&demo), s(&user_master), "--preset", "my-loud-one"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Export, delete, import round trip.
+    let exported = dir.path().join("exported.json");
+    assert!(lacquer_with_presets(&user_dir, &["presets", "export", "my-loud-one", s(&exported)]).status.success());
+    assert!(lacquer_with_presets(&user_dir, &["presets", "delete", "my-loud-one"]).status.success());
+    assert!(lacquer_with_presets(&user_dir, &["presets", "import", s(&exported)]).status.success());
+    let shown = lacquer_with_presets(&user_dir, &["presets", "show", "my-loud-one"]);
+    assert!(String::from_utf8(shown.stdout).unwrap().contains("\"lim_ceiling\": -1.5"));
+}
+
+#[test]
+fn bad_presets_are_refused_with_one_line_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let user_dir = dir.path().join("user");
+    std::fs::create_dir_all(&user_dir).unwrap();
+    let demo = dir.path().join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    let out_wav = dir.path().join("out.wav");
+    for (args, expect) in [
+        (vec!["master", s(&demo), s(&out_wav), "--preset", "no-such-preset"], "no preset called 'no-such-preset'"),
+        (vec!["presets", "show", "nope"], "no preset called 'nope'"),
+        (vec!["presets", "delete", "gentle-glue"], "no user preset called 'gentle-glue'"),
+        (vec!["presets", "save", "Gentle Glue"], "factory preset"),
+    ] {
+        let out = lacquer_with_presets(&user_dir, &args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!out_wav.exists());
+    }
+    // A future-version file is refused on import and skipped (with a warning) in the listing.
+    let future = dir.path().join("future.json");
+    let text = lacquer::presets::factory::files()[1].1.replace("\"version\": 1", "\"version\": 3");
+    std::fs::write(&future, &text).unwrap();
+    let out = lacquer_with_presets(&user_dir, &["presets", "import", s(&future)]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && err.contains("newer Lacquer"), "{err}");
+    assert!(std::fs::read_dir(&user_dir).unwrap().next().is_none(), "a refused import wrote a file");
+    std::fs::write(user_dir.join("future.json"), &text).unwrap();
+    let out = lacquer_with_presets(&user_dir, &["presets"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("newer Lacquer"));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), lacquer::presets::factory::files().len());
+}
