@@ -94,3 +94,35 @@ fn chain_process_with_every_option_allocates_nothing() {
         assert!(left.iter().all(|v| v.is_finite()));
     }
 }
+
+/// Preset switches (every factory preset's settings, switched every block) with monitoring
+/// level match on: the settings are computed before, the audio path allocates nothing.
+#[test]
+fn preset_switching_with_level_match_allocates_nothing() {
+    let presets: Vec<Settings> = lacquer::presets::factory::presets()
+        .iter()
+        .map(|p| {
+            let params = lacquer::params::LacquerParams::default();
+            lacquer::presets::apply_direct(&params, &p.resolved());
+            params.settings()
+        })
+        .collect();
+    let [dl, dr] = lacquer::demo::demo_mix();
+    for fs in [44_100.0, 48_000.0] {
+        let mut chain = Chain::new(fs, 1024, 2);
+        let bus = MeterBus::new();
+        let (mut left, mut right) = (dl.clone(), dr.clone());
+        assert_no_alloc(|| {
+            chain.set_level_match(true);
+            for (k, start) in (0..left.len() - 1024).step_by(1024).enumerate() {
+                chain.set_settings(&presets[k % presets.len()]);
+                if k == 300 {
+                    chain.set_level_match(false);
+                }
+                chain.process(&mut [&mut left[start..start + 1024], &mut right[start..start + 1024]]);
+                bus.publish(&chain.take_meters());
+            }
+        });
+        assert!(left.iter().all(|v| v.is_finite()));
+    }
+}
