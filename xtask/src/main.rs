@@ -183,6 +183,10 @@ fn test() -> Result<()> {
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     run("cargo", &["test", "--workspace"])?;
+    // The plugin's own process path through the real CLAP ABI, built with nice-plug's
+    // `assert_process_allocs` (a debug build whose allocator aborts on any allocation inside
+    // `process`), driven by the host harness: random blocks, parameter events, state loads.
+    run("cargo", &["test", "--features", "assert_process_allocs", "--test", "clap_host", "--test", "state"])?;
     // The bundles must build (release, as users get them).
     bundle()?;
     println!("xtask: all tests passed and the bundles build");
