@@ -12,7 +12,7 @@ use crate::dsp::dither::{Dither, DitherSettings};
 use crate::dsp::eq::{Eq, EqSettings};
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::math::{db_to_gain, gain_to_db, sanitize};
+use crate::dsp::math::{db_to_gain, gain_to_db, reject_garbage};
 use crate::dsp::peak_window::PeakWindow;
 use crate::dsp::saturation::{Saturation, SaturationSettings};
 use crate::dsp::smoother::LinearSmoother;
@@ -458,7 +458,7 @@ impl Chain {
         let mut dry_l = [0.0f32; MAX_CHUNK];
         let mut dry_r = [0.0f32; MAX_CHUNK];
         for i in 0..len {
-            let (l, r) = (sanitize(left[i]), sanitize(right[i]));
+            let (l, r) = (reject_garbage(left[i]), reject_garbage(right[i]));
             self.meters.input_peak[0] = self.meters.input_peak[0].max(l.abs());
             self.meters.input_peak[1] = self.meters.input_peak[1].max(r.abs());
             dry_l[i] = self.dry[0].push(l);

@@ -46,6 +46,21 @@ pub fn sanitize(x: f32) -> f32 {
     finite.clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE)
 }
 
+/// The chain's input guard: garbage (NaN, ±Inf, or beyond ±[`MAX_INPUT_MAGNITUDE`], +60 dBFS,
+/// which no real mix reaches) becomes silence. Silence rather than a clamp: a clamped ±1e30
+/// burst would drive every detector 60 dB into gain reduction and come out as a full-scale
+/// square at the ceiling, then take seconds of release to recover; read as silence, the chain
+/// treats a broken upstream plugin exactly like a dropout and is back to normal at once.
+#[inline]
+pub fn reject_garbage(x: f32) -> f32 {
+    // NaN fails the comparison, so it lands on 0 too.
+    if x.abs() <= MAX_INPUT_MAGNITUDE {
+        x
+    } else {
+        0.0
+    }
+}
+
 /// log2 for positive, finite, normal inputs; absolute error below 1e-6 (tested against `f32::log2`).
 /// The limiter works on gains in the log domain per sample, where libm's `log2` would dominate
 /// the cost; this keeps the per-sample cost constant whether or not the limiter is reducing gain.
@@ -127,5 +142,11 @@ mod tests {
         assert_eq!(sanitize(f32::INFINITY), 0.0);
         assert_eq!(sanitize(-1e30), -MAX_INPUT_MAGNITUDE);
         assert_eq!(sanitize(0.25), 0.25);
+        for garbage in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1000.5] {
+            assert_eq!(reject_garbage(garbage), 0.0, "{garbage}");
+        }
+        for fine in [0.0, -1.0, 999.0, 1e-40] {
+            assert_eq!(reject_garbage(fine), fine);
+        }
     }
 }
