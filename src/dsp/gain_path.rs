@@ -11,6 +11,7 @@
 //! what keeps bass from being distorted by the gain change. The moving sums run on integers
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
+use super::half_band::F4;
 use super::math::fast_exp2;
 use super::sliding_min::SlidingMin;
 
@@ -27,42 +28,119 @@ pub struct ReleaseSettings {
     pub auto: bool,
 }
 
-/// Exact moving sum of integers (the average is taken once, after both boxes).
+/// Two cascaded exact moving sums of integers (the average is taken once, after both boxes):
+/// sum_a(t) = sum of q over the last `len_a` samples, sum_b(t) = sum of sum_a over the last
+/// `len_b`. Each is updated by what enters and what leaves, read from power-of-two rings.
 #[derive(Debug, Clone)]
-struct BoxSum {
-    values: Vec<i64>,
-    len: usize,
-    pos: usize,
-    sum: i64,
+struct DoubleBox {
+    q: Vec<i32>,
+    sum_a: Vec<i64>,
+    t: usize,
+    len_a: usize,
+    len_b: usize,
+    a: i64,
+    b: i64,
 }
 
-impl BoxSum {
+impl DoubleBox {
     fn new(max_len: usize) -> Self {
-        Self { values: vec![0; max_len.max(1)], len: 1, pos: 0, sum: 0 }
+        let len = (max_len + 1).next_power_of_two();
+        Self { q: vec![0; len], sum_a: vec![0; len], t: 0, len_a: 1, len_b: 1, a: 0, b: 0 }
     }
 
-    fn reset(&mut self, len: usize) {
-        self.len = len.clamp(1, self.values.len());
-        self.values[..self.len].fill(0);
-        self.pos = 0;
-        self.sum = 0;
+    /// Sets both lengths (each at most the `max_len` given to `new`) and forgets the past.
+    fn reset(&mut self, len_a: usize, len_b: usize) {
+        self.q.fill(0);
+        self.sum_a.fill(0);
+        self.t = 0;
+        self.len_a = len_a.clamp(1, self.q.len() - 1);
+        self.len_b = len_b.clamp(1, self.q.len() - 1);
+        self.a = 0;
+        self.b = 0;
     }
 
-    fn copy_state_from(&mut self, other: &BoxSum) {
-        self.values.copy_from_slice(&other.values);
-        self.len = other.len;
-        self.pos = other.pos;
-        self.sum = other.sum;
+    fn copy_state_from(&mut self, other: &DoubleBox) {
+        self.q.copy_from_slice(&other.q);
+        self.sum_a.copy_from_slice(&other.sum_a);
+        self.t = other.t;
+        self.len_a = other.len_a;
+        self.len_b = other.len_b;
+        self.a = other.a;
+        self.b = other.b;
     }
 
-    #[inline]
-    fn push(&mut self, q: i64) -> i64 {
-        self.sum += q - self.values[self.pos];
-        self.values[self.pos] = q;
-        self.pos = if self.pos + 1 == self.len { 0 } else { self.pos + 1 };
-        self.sum
+    /// `out[i]` = sum_b after `q[i]` entered, times `scale`.
+    #[inline(always)]
+    fn process(&mut self, q: &[i32], scale: f64, out: &mut [f32]) {
+        let mask = self.q.len() - 1;
+        let (ring_q, ring_a) = (&mut self.q[..=mask], &mut self.sum_a[..=mask]);
+        let (mut t, mut a, mut b) = (self.t, self.a, self.b);
+        for (&qi, o) in q.iter().zip(out) {
+            let qi = i64::from(qi);
+            a += qi - i64::from(ring_q[t.wrapping_sub(self.len_a) & mask]);
+            ring_q[t & mask] = qi as i32;
+            b += a - ring_a[t.wrapping_sub(self.len_b) & mask];
+            ring_a[t & mask] = a;
+            t = t.wrapping_add(1);
+            *o = (b as f64 * scale) as f32;
+        }
+        (self.t, self.a, self.b) = (t, a, b);
     }
 }
+
+/// Power-of-two ring for block reads and writes at a fixed delay (the pad and the history).
+#[derive(Debug, Clone)]
+struct BlockRing {
+    data: Vec<f32>,
+    pos: usize,
+}
+
+impl BlockRing {
+    /// Holds at least `max_delay + max_block` values, so a block written first can then be read
+    /// back `max_delay` samples late without reading its own overwritten part.
+    fn new(max_delay: usize, max_block: usize, fill: f32) -> Self {
+        Self { data: vec![fill; (max_delay + max_block).next_power_of_two()], pos: 0 }
+    }
+
+    fn reset(&mut self, fill: f32) {
+        self.data.fill(fill);
+        self.pos = 0;
+    }
+
+    fn copy_state_from(&mut self, other: &BlockRing) {
+        self.data.copy_from_slice(&other.data);
+        self.pos = other.pos;
+    }
+
+    /// Appends `values` (at most the ring's length).
+    fn write(&mut self, values: &[f32]) {
+        let mask = self.data.len() - 1;
+        let start = self.pos & mask;
+        let first = values.len().min(self.data.len() - start);
+        self.data[start..start + first].copy_from_slice(&values[..first]);
+        self.data[..values.len() - first].copy_from_slice(&values[first..]);
+        self.pos = self.pos.wrapping_add(values.len());
+    }
+
+    /// `out[i]` = the value written `delay` samples before the i-th of the last `out.len()`
+    /// values written.
+    fn read(&self, delay: usize, out: &mut [f32]) {
+        let mask = self.data.len() - 1;
+        let start = self.pos.wrapping_sub(out.len() + delay) & mask;
+        let first = out.len().min(self.data.len() - start);
+        let (head, tail) = out.split_at_mut(first);
+        head.copy_from_slice(&self.data[start..start + first]);
+        tail.copy_from_slice(&self.data[..tail.len()]);
+    }
+
+    /// The value written `age` writes ago (0 = the last one).
+    fn get(&self, age: usize) -> f32 {
+        self.data[self.pos.wrapping_sub(age + 1) & (self.data.len() - 1)]
+    }
+}
+
+/// Largest block [`GainPath::process`] handles in one pass (longer ones are split).
+const MAX_BLOCK: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct GainPath {
@@ -71,8 +149,9 @@ pub struct GainPath {
     guard: usize,
     lookahead: usize,
     hold: SlidingMin,
-    box_a: BoxSum,
-    box_b: BoxSum,
+    boxes: DoubleBox,
+    /// Fixed-point envelope of the block being processed.
+    fixed: Box<[i32; MAX_BLOCK]>,
     /// Instant-attack envelope with the (fast, in auto mode) release.
     fast: f32,
     /// Auto mode only: slow envelope whose depth tells sustained limiting from short peaks.
@@ -85,12 +164,10 @@ pub struct GainPath {
     /// 1 / (len_a * len_b * FIXED_ONE): turns the sum of sums into the average log2 gain.
     average_scale: f64,
     /// Gains waiting `max_lookahead - lookahead` samples so the total delay never changes.
-    pad: Vec<f32>,
-    pad_pos: usize,
+    pad: BlockRing,
     /// Recent requirements, replayed when the lookahead changes so the new hold and averages
     /// start from the real recent past instead of from silence (no over on a change).
-    history: Vec<f32>,
-    history_pos: usize,
+    history: BlockRing,
 }
 
 impl GainPath {
@@ -103,8 +180,8 @@ impl GainPath {
             guard,
             lookahead: max_lookahead,
             hold: SlidingMin::new(max_lookahead + 2 * guard),
-            box_a: BoxSum::new(max_lookahead),
-            box_b: BoxSum::new(max_lookahead),
+            boxes: DoubleBox::new(max_lookahead),
+            fixed: Box::new([0; MAX_BLOCK]),
             fast: 0.0,
             slow: 0.0,
             fast_coeff: 0.0,
@@ -113,10 +190,8 @@ impl GainPath {
             auto: false,
             release,
             average_scale: 1.0 / FIXED_ONE,
-            pad: vec![1.0; max_lookahead + 1],
-            pad_pos: 0,
-            history: vec![0.0; 2 * max_lookahead + 2 * guard + 1],
-            history_pos: 0,
+            pad: BlockRing::new(max_lookahead, MAX_BLOCK, 1.0),
+            history: BlockRing::new(2 * max_lookahead + 2 * guard, MAX_BLOCK, 0.0),
         };
         path.set_release(&ReleaseSettings { release_ms: 100.0, auto: false });
         path.configure_windows();
@@ -135,10 +210,7 @@ impl GainPath {
     pub fn reset(&mut self) {
         self.fast = 0.0;
         self.slow = 0.0;
-        self.history.fill(0.0);
-        self.history_pos = 0;
-        self.pad.fill(1.0);
-        self.pad_pos = 0;
+        self.history.reset(0.0);
         self.configure_windows();
     }
 
@@ -163,8 +235,7 @@ impl GainPath {
     pub fn copy_state_from(&mut self, other: &GainPath) {
         self.lookahead = other.lookahead;
         self.hold.copy_state_from(&other.hold);
-        self.box_a.copy_state_from(&other.box_a);
-        self.box_b.copy_state_from(&other.box_b);
+        self.boxes.copy_state_from(&other.boxes);
         self.fast = other.fast;
         self.slow = other.slow;
         self.fast_coeff = other.fast_coeff;
@@ -173,10 +244,8 @@ impl GainPath {
         self.auto = other.auto;
         self.release = other.release;
         self.average_scale = other.average_scale;
-        self.pad.copy_from_slice(&other.pad);
-        self.pad_pos = other.pad_pos;
-        self.history.copy_from_slice(&other.history);
-        self.history_pos = other.history_pos;
+        self.pad.copy_state_from(&other.pad);
+        self.history.copy_state_from(&other.history);
     }
 
     /// Changes the lookahead (attack ramp length) in samples, replaying recent history.
@@ -191,65 +260,122 @@ impl GainPath {
         self.fast = fast;
         self.slow = slow;
         // Replay enough history to refill the hold, both averages and the pad.
-        let replay = (2 * self.max_lookahead + 2 * self.guard).min(self.history.len() - 1);
-        let n = self.history.len();
-        for k in (0..replay).rev() {
-            let idx = (self.history_pos + n - 1 - k) % n;
-            let requirement = self.history[idx];
-            self.advance(requirement);
+        let replay = 2 * self.max_lookahead + 2 * self.guard;
+        let mut chunk = [0.0f32; 64];
+        let mut age = replay;
+        while age > 0 {
+            let len = age.min(chunk.len());
+            for (k, v) in chunk[..len].iter_mut().enumerate() {
+                *v = self.history.get(age - 1 - k);
+            }
+            self.advance(&mut chunk[..len]);
+            age -= len;
         }
     }
 
     fn configure_windows(&mut self) {
         let l = self.lookahead;
-        self.hold.reset();
         self.hold.set_window(l + 2 * self.guard);
         let a = l.div_ceil(2);
-        self.box_a.reset(a);
-        self.box_b.reset(l + 1 - a);
+        self.boxes.reset(a, l + 1 - a);
         self.average_scale = 1.0 / (a as f64 * (l + 1 - a) as f64 * FIXED_ONE);
-        self.pad.fill(1.0);
-        self.pad_pos = 0;
+        self.pad.reset(1.0);
     }
 
     /// Feeds the log2 gain requirement (<= 0) of one sample; returns the linear gain for the
     /// sample `delay_samples()` earlier.
-    #[inline]
     pub fn push(&mut self, requirement_log2: f32) -> f32 {
-        self.history[self.history_pos] = requirement_log2;
-        self.history_pos = if self.history_pos + 1 == self.history.len() { 0 } else { self.history_pos + 1 };
-        self.advance(requirement_log2)
+        let mut v = [requirement_log2];
+        self.process(&mut v);
+        v[0]
     }
 
-    #[inline]
-    fn advance(&mut self, requirement_log2: f32) -> f32 {
-        let held = self.hold.push(requirement_log2.clamp(MIN_LOG2_GAIN, 0.0));
-        // Instant attack; exponential release towards the held requirement. Both keep the
-        // envelope at or below `held`, which is what the ceiling guarantee rests on.
-        self.fast = if held < self.fast { held } else { held + (self.fast - held) * self.fast_coeff };
-        let envelope = if self.auto {
-            let coeff = if held < self.slow { self.slow_attack_coeff } else { self.slow_release_coeff };
-            self.slow = held + (self.slow - held) * coeff;
-            self.fast.min(self.slow)
-        } else {
-            self.fast
-        };
-        // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
-        // The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the
-        // limiter's numeric margin.
-        let scaled = envelope as f64 * FIXED_ONE;
-        let truncated = scaled as i64; // floor by conversion (no library call), exact here
-        let q = truncated - i64::from((truncated as f64) > scaled);
-        let sum_of_sums = self.box_b.push(self.box_a.push(q));
-        let gain = fast_exp2((sum_of_sums as f64 * self.average_scale) as f32);
-        // Pad: gains wait (max_lookahead - lookahead) samples.
-        let pad_len = self.max_lookahead - self.lookahead;
-        let n = self.pad.len();
-        self.pad[self.pad_pos] = gain;
-        let read = if self.pad_pos >= pad_len { self.pad_pos - pad_len } else { self.pad_pos + n - pad_len };
-        self.pad_pos = if self.pad_pos + 1 == n { 0 } else { self.pad_pos + 1 };
-        self.pad[read]
+    /// Block form of [`push`](Self::push): each log2 requirement is replaced by the linear gain
+    /// for the sample `delay_samples()` earlier.
+    pub fn process(&mut self, values: &mut [f32]) {
+        for block in values.chunks_mut(MAX_BLOCK) {
+            self.history.write(block);
+            self.advance(block);
+        }
     }
+
+    /// One pass per step over the block (at most `MAX_BLOCK` values), each a tight loop.
+    fn advance(&mut self, values: &mut [f32]) {
+        for v in values.iter_mut() {
+            *v = v.clamp(MIN_LOG2_GAIN, 0.0);
+        }
+        self.hold.process(values);
+        if self.auto {
+            self.envelope::<true>(values);
+        } else {
+            self.envelope::<false>(values);
+        }
+        // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
+        // The scaling by 2^24 is exact in f32 and |envelope| <= 125 keeps it within i32. The
+        // final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the limiter's
+        // numeric margin.
+        let n = values.len();
+        let fixed = &mut self.fixed[..n];
+        let groups = n - n % 4;
+        for i in (0..groups).step_by(4) {
+            let q = F4::load(values, i).mul(F4::splat(FIXED_ONE as f32)).floor().to_i32();
+            fixed[i..i + 4].copy_from_slice(&q);
+        }
+        for i in groups..n {
+            let scaled = values[i] * FIXED_ONE as f32;
+            let t = scaled as i32;
+            fixed[i] = t - i32::from(t as f32 > scaled);
+        }
+        self.boxes.process(fixed, self.average_scale, values);
+        for i in (0..groups).step_by(4) {
+            exp2(F4::load(values, i)).store(values, i);
+        }
+        for v in &mut values[groups..] {
+            *v = fast_exp2(*v);
+        }
+        // Pad: gains wait (max_lookahead - lookahead) samples.
+        self.pad.write(values);
+        self.pad.read(self.max_lookahead - self.lookahead, values);
+    }
+
+    /// Held requirement -> release envelope, in place.
+    #[inline(always)]
+    fn envelope<const AUTO: bool>(&mut self, values: &mut [f32]) {
+        let (mut fast, mut slow) = (self.fast, self.slow);
+        let (fast_coeff, slow_attack, slow_release) = (self.fast_coeff, self.slow_attack_coeff, self.slow_release_coeff);
+        for v in values.iter_mut() {
+            let held = *v;
+            // Instant attack; exponential release towards the held requirement. Both keep the
+            // envelope at or below `held`, which is what the ceiling guarantee rests on.
+            fast = if held < fast { held } else { held + (fast - held) * fast_coeff };
+            *v = if AUTO {
+                let coeff = if held < slow { slow_attack } else { slow_release };
+                slow = held + (slow - held) * coeff;
+                if slow < fast {
+                    slow
+                } else {
+                    fast
+                }
+            } else {
+                fast
+            };
+        }
+        self.fast = fast;
+        self.slow = slow;
+    }
+}
+
+/// [`fast_exp2`] on four lanes, the same operations in the same order (identical results).
+#[inline(always)]
+fn exp2(x: F4) -> F4 {
+    let x = x.max(F4::splat(-126.0)).min(F4::splat(0.0));
+    let floor = x.floor();
+    let y = x.sub(floor).mul(F4::splat(std::f32::consts::LN_2));
+    let mut p = F4::splat(1.0 / 5040.0);
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = F4::splat(c).add(y.mul(p));
+    }
+    p.mul(floor.pow2_of_integer())
 }
 
 #[cfg(test)]
@@ -280,6 +406,16 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn four_lane_exp2_is_fast_exp2() {
+        let mut x = -130.0f32;
+        while x <= 0.5 {
+            let lanes = exp2(F4::splat(x)).to_array();
+            assert_eq!(lanes[0].to_bits(), fast_exp2(x).to_bits(), "x={x}");
+            x += 0.00731;
         }
     }
 
