@@ -14,6 +14,7 @@
 use super::half_band::F4;
 use super::math::fast_exp2;
 use super::sliding_min::SlidingMin;
+use std::ops::{Add, Mul, Sub};
 
 /// Fixed-point scale of the log2 gains inside the moving averages.
 const FIXED_ONE: f64 = (1u64 << 24) as f64;
@@ -67,24 +68,6 @@ impl DoubleBox {
         self.len_b = other.len_b;
         self.a = other.a;
         self.b = other.b;
-    }
-
-    /// `out[i]` = sum_b after `q[i]` entered, times `scale`.
-    #[inline(always)]
-    fn process(&mut self, q: &[i32], scale: f64, out: &mut [f32]) {
-        let mask = self.q.len() - 1;
-        let (ring_q, ring_a) = (&mut self.q[..=mask], &mut self.sum_a[..=mask]);
-        let (mut t, mut a, mut b) = (self.t, self.a, self.b);
-        for (&qi, o) in q.iter().zip(out) {
-            let qi = i64::from(qi);
-            a += qi - i64::from(ring_q[t.wrapping_sub(self.len_a) & mask]);
-            ring_q[t & mask] = qi as i32;
-            b += a - ring_a[t.wrapping_sub(self.len_b) & mask];
-            ring_a[t & mask] = a;
-            t = t.wrapping_add(1);
-            *o = (b as f64 * scale) as f32;
-        }
-        (self.t, self.a, self.b) = (t, a, b);
     }
 }
 
@@ -150,8 +133,6 @@ pub struct GainPath {
     lookahead: usize,
     hold: SlidingMin,
     boxes: DoubleBox,
-    /// Fixed-point envelope of the block being processed.
-    fixed: Box<[i32; MAX_BLOCK]>,
     /// Instant-attack envelope with the (fast, in auto mode) release.
     fast: f32,
     /// Auto mode only: slow envelope whose depth tells sustained limiting from short peaks.
@@ -181,7 +162,6 @@ impl GainPath {
             lookahead: max_lookahead,
             hold: SlidingMin::new(max_lookahead + 2 * guard),
             boxes: DoubleBox::new(max_lookahead),
-            fixed: Box::new([0; MAX_BLOCK]),
             fast: 0.0,
             slow: 0.0,
             fast_coeff: 0.0,
@@ -306,27 +286,11 @@ impl GainPath {
         }
         self.hold.process(values);
         if self.auto {
-            self.envelope::<true>(values);
+            self.envelope_and_average::<true>(values);
         } else {
-            self.envelope::<false>(values);
+            self.envelope_and_average::<false>(values);
         }
-        // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
-        // The scaling by 2^24 is exact in f32 and |envelope| <= 125 keeps it within i32. The
-        // final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the limiter's
-        // numeric margin.
-        let n = values.len();
-        let fixed = &mut self.fixed[..n];
-        let groups = n - n % 4;
-        for i in (0..groups).step_by(4) {
-            let q = F4::load(values, i).mul(F4::splat(FIXED_ONE as f32)).floor().to_i32();
-            fixed[i..i + 4].copy_from_slice(&q);
-        }
-        for i in groups..n {
-            let scaled = values[i] * FIXED_ONE as f32;
-            let t = scaled as i32;
-            fixed[i] = t - i32::from(t as f32 > scaled);
-        }
-        self.boxes.process(fixed, self.average_scale, values);
+        let groups = values.len() - values.len() % 4;
         for i in (0..groups).step_by(4) {
             exp2(F4::load(values, i)).store(values, i);
         }
@@ -338,30 +302,82 @@ impl GainPath {
         self.pad.read(self.max_lookahead - self.lookahead, values);
     }
 
-    /// Held requirement -> release envelope, in place.
+    /// Held requirement -> release envelope -> fixed point -> both moving sums -> average log2
+    /// gain, in place. One loop, so the envelope's recursion (a few cycles of latency per
+    /// sample) overlaps with the sums.
     #[inline(always)]
-    fn envelope<const AUTO: bool>(&mut self, values: &mut [f32]) {
+    fn envelope_and_average<const AUTO: bool>(&mut self, values: &mut [f32]) {
         let (mut fast, mut slow) = (self.fast, self.slow);
-        let (fast_coeff, slow_attack, slow_release) = (self.fast_coeff, self.slow_attack_coeff, self.slow_release_coeff);
+        let (fast_keep, fast_take) = (self.fast_coeff, 1.0 - self.fast_coeff);
+        let (attack_keep, attack_take) = (self.slow_attack_coeff, 1.0 - self.slow_attack_coeff);
+        let (release_keep, release_take) = (self.slow_release_coeff, 1.0 - self.slow_release_coeff);
+        let boxes = &mut self.boxes;
+        let mask = boxes.q.len() - 1;
+        let (ring_q, ring_a) = (&mut boxes.q[..=mask], &mut boxes.sum_a[..=mask]);
+        let (len_a, len_b) = (boxes.len_a, boxes.len_b);
+        let (mut t, mut a, mut b) = (boxes.t, boxes.a, boxes.b);
+        let scale = self.average_scale;
         for v in values.iter_mut() {
             let held = *v;
-            // Instant attack; exponential release towards the held requirement. Both keep the
-            // envelope at or below `held`, which is what the ceiling guarantee rests on.
-            fast = if held < fast { held } else { held + (fast - held) * fast_coeff };
-            *v = if AUTO {
-                let coeff = if held < slow { slow_attack } else { slow_release };
-                slow = held + (slow - held) * coeff;
-                if slow < fast {
-                    slow
-                } else {
-                    fast
-                }
+            // Instant attack, exponential release towards the held requirement: the release
+            // step is a weighted mean, so it stays at or below `held` when it starts below,
+            // and the minimum takes `held` at once when it starts above. Either way the
+            // envelope never exceeds `held`, which is what the ceiling guarantee rests on.
+            fast = min(held, fast * fast_keep + held * fast_take);
+            let envelope = if AUTO {
+                // The slow envelope falls with the attack and rises with the release
+                // coefficient; as the attack coefficient is the smaller one, that is the lower
+                // of the two weighted means in both directions.
+                let attack = slow * attack_keep + held * attack_take;
+                let release = slow * release_keep + held * release_take;
+                slow = min(attack, release);
+                min(fast, slow)
             } else {
                 fast
             };
+            // Floor into fixed point (never above the envelope), exact integer sums, one
+            // scaling. The scaling by 2^24 is exact in f32 and |envelope| <= 125 keeps it
+            // within i32. The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is
+            // covered by the limiter's numeric margin.
+            let scaled = envelope * FIXED_ONE as f32;
+            let truncated = truncate(scaled); // floor by conversion (no library call), exact here
+            let q = i64::from(truncated - i32::from(truncated as f32 > scaled));
+            a += q - i64::from(ring_q[t.wrapping_sub(len_a) & mask]);
+            ring_q[t & mask] = q as i32;
+            b += a - ring_a[t.wrapping_sub(len_b) & mask];
+            ring_a[t & mask] = a;
+            t = t.wrapping_add(1);
+            *v = (b as f64 * scale) as f32;
         }
+        (boxes.t, boxes.a, boxes.b) = (t, a, b);
         self.fast = fast;
         self.slow = slow;
+    }
+}
+
+/// `x as i32` for |x| < 2^31 without the saturation checks `as` adds (a compare and two
+/// branches per sample in the gain loop).
+#[inline(always)]
+fn truncate(x: f32) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE is part of the x86_64 baseline.
+        unsafe { _mm_cvttss_si32(_mm_set_ss(x)) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        x as i32
+    }
+}
+
+/// The smaller of two (non-NaN) values as one instruction (`f32::min`'s NaN rules cost more).
+#[inline(always)]
+fn min(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
     }
 }
 

@@ -12,6 +12,8 @@
 //! portable version, which performs the same operations in the same order, so both give
 //! bit-identical results (tested).
 
+use std::ops::{Add, Mul};
+
 /// Folded mid-point kernel h_k, k = 0..P: the ideal sinc(t) at t = k + 1/2, Kaiser windowed
 /// (shape `beta`) over |t| <= `half_span`, scaled so the taps sum to one: DC, and so any slow
 /// signal, is read exactly.
@@ -209,10 +211,32 @@ fn fold2_portable<const P: usize, const LEN: usize>(h: &LaneKernel<P>, v: &[f32;
 /// operations in the same order so both give identical results. Used to run the detector on
 /// four consecutive samples at once.
 #[derive(Debug, Clone, Copy)]
-pub struct F4(
-    #[cfg(target_arch = "x86_64")] std::arch::x86_64::__m128,
-    #[cfg(not(target_arch = "x86_64"))] [f32; 4],
-);
+pub struct F4(#[cfg(target_arch = "x86_64")] std::arch::x86_64::__m128, #[cfg(not(target_arch = "x86_64"))] [f32; 4]);
+
+/// Lane-wise arithmetic (SSE `addps`... on x86_64, four scalar operations elsewhere).
+macro_rules! lane_op {
+    ($trait:ident, $method:ident, $intrinsic:ident, $op:tt) => {
+        impl std::ops::$trait for F4 {
+            type Output = F4;
+            #[inline(always)]
+            fn $method(self, o: F4) -> F4 {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: SSE is part of the x86_64 baseline.
+                    unsafe { F4(std::arch::x86_64::$intrinsic(self.0, o.0)) }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    F4(std::array::from_fn(|i| self.0[i] $op o.0[i]))
+                }
+            }
+        }
+    };
+}
+lane_op!(Add, add, _mm_add_ps, +);
+lane_op!(Sub, sub, _mm_sub_ps, -);
+lane_op!(Mul, mul, _mm_mul_ps, *);
+lane_op!(Div, div, _mm_div_ps, /);
 
 #[cfg(target_arch = "x86_64")]
 impl F4 {
@@ -245,22 +269,6 @@ impl F4 {
         let mut a = [0.0f32; 4];
         self.store(&mut a, 0);
         a
-    }
-    #[inline(always)]
-    pub fn add(self, o: Self) -> Self {
-        unsafe { F4(std::arch::x86_64::_mm_add_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    pub fn sub(self, o: Self) -> Self {
-        unsafe { F4(std::arch::x86_64::_mm_sub_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    pub fn mul(self, o: Self) -> Self {
-        unsafe { F4(std::arch::x86_64::_mm_mul_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    pub fn div(self, o: Self) -> Self {
-        unsafe { F4(std::arch::x86_64::_mm_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
     pub fn abs(self) -> Self {
@@ -367,22 +375,6 @@ impl F4 {
     #[inline(always)]
     fn zip(self, o: Self, f: impl Fn(f32, f32) -> f32) -> Self {
         F4(std::array::from_fn(|i| f(self.0[i], o.0[i])))
-    }
-    #[inline(always)]
-    pub fn add(self, o: Self) -> Self {
-        self.zip(o, |a, b| a + b)
-    }
-    #[inline(always)]
-    pub fn sub(self, o: Self) -> Self {
-        self.zip(o, |a, b| a - b)
-    }
-    #[inline(always)]
-    pub fn mul(self, o: Self) -> Self {
-        self.zip(o, |a, b| a * b)
-    }
-    #[inline(always)]
-    pub fn div(self, o: Self) -> Self {
-        self.zip(o, |a, b| a / b)
     }
     #[inline(always)]
     pub fn abs(self) -> Self {

@@ -23,6 +23,7 @@
 pub const MAX_RATIO: usize = 8;
 
 use super::half_band::{self, Kernel, LaneKernel, F4};
+use std::ops::{Add, Div, Mul, Sub};
 
 /// Stage 1 (base -> 2x) coefficient pairs: 64 taps, the same span as a 64-tap polyphase phase.
 /// With the Kaiser window below the mid-point response is within 0.004 dB up to 0.45 fs and
@@ -361,6 +362,8 @@ impl BlockPeakInterpolator4 {
         }
         self.previous_tail = tail.to_array()[3];
         self.delayed_peak = delayed.to_array()[3];
+        // The tail reads the buffers at offsets from i, as the vector loop does.
+        #[allow(clippy::needless_range_loop)]
         for i in groups..b {
             let x = |d: usize| self.x[xs + i + d - 2];
             let mid = |d: usize| self.mid[i + d];
@@ -392,7 +395,8 @@ fn refine4(g: &[F4; 6]) -> F4 {
     for p in 2..5 {
         let better = abs[p].gt(b);
         a = better.select(abs[p - 1], a);
-        b = better.select(abs[p], b);
+        // Where `better` is clear the two are equal or b is larger: the maximum is the select.
+        b = b.max(abs[p]);
         c = better.select(abs[p + 1], c);
     }
     let curvature = a.sub(b.mul(F4::splat(2.0))).add(c);

@@ -20,12 +20,18 @@
 //!   sample-peak bound exact; it counts how often it acts (it essentially never does on music).
 //! - Reported latency is fixed: detector delay + the maximum lookahead + the guard, whatever the
 //!   lookahead and oversampling settings.
+//! - Speed: audio is walked in chunks of up to 128 frames and every step (smoothers, delay
+//!   lines, detector, requirement, gain path, output) is its own loop over the chunk, so the
+//!   detector and the conversions run four samples at a time and nothing dispatches per sample.
+//!   The 4x detector has a block form that computes the same estimates bit for bit; the
+//!   fully linked case (the default) runs one gain path for both channels.
 
 use super::gain_path::{GainPath, ReleaseSettings};
 use super::half_band::F4;
 use super::interpolator::{BlockPeakInterpolator4, PeakInterpolator, BLOCK_CAPACITY, HISTORY_SAMPLES};
 use super::math::{db_to_gain, fast_log2, gain_to_db};
 use super::smoother::LinearSmoother;
+use std::ops::{Add, Mul, Sub};
 
 pub const MIN_CEILING_DB: f32 = -20.0;
 pub const MAX_CEILING_DB: f32 = 0.0;
@@ -468,4 +474,52 @@ fn smoothed(smoother: &mut LinearSmoother, out: &mut [f32]) {
 #[inline(always)]
 fn requirement_log2(ceiling_log2: f32, peak: f32) -> f32 {
     (ceiling_log2 - fast_log2(peak.max(1e-30))).min(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::rng::XorShift32;
+
+    /// The chunked processing is invisible: any split of the host blocks (including single
+    /// samples and blocks longer than a chunk) gives the same output, bit for bit, in every
+    /// detector mode and with the link below and at 100 %.
+    #[test]
+    fn output_does_not_depend_on_the_block_split() {
+        let mut rng = XorShift32::new(23);
+        let n = 6000;
+        let left: Vec<f32> = (0..n).map(|i| 1.5 * (i as f32 * 0.07).sin() + 0.5 * rng.next_centered()).collect();
+        let right: Vec<f32> = (0..n).map(|i| 1.2 * (i as f32 * 0.11).sin() + 0.5 * rng.next_centered()).collect();
+        for (os, link_pct) in [(Oversampling::X4, 100.0), (Oversampling::X4, 40.0), (Oversampling::X8, 100.0)] {
+            let settings = LimiterSettings { oversampling: os, link_pct, drive_db: 6.0, ..LimiterSettings::default() };
+            let run = |split: &mut dyn FnMut() -> usize| {
+                let mut lim = Limiter::new(44_100.0);
+                lim.set(&settings);
+                lim.reset();
+                let (mut l, mut r) = (left.clone(), right.clone());
+                let mut pos = 0;
+                while pos < n {
+                    let len = split().min(n - pos);
+                    lim.process(&mut l[pos..pos + len], &mut r[pos..pos + len]);
+                    pos += len;
+                }
+                (l, r)
+            };
+            let reference = run(&mut || 512);
+            let mut split_rng = XorShift32::new(5);
+            for kind in 0..4 {
+                let mut split = || match kind {
+                    0 => 1,
+                    1 => 3,
+                    2 => 4096,
+                    _ => 1 + (split_rng.next_u32() % 300) as usize,
+                };
+                let out = run(&mut split);
+                for i in 0..n {
+                    assert_eq!(out.0[i].to_bits(), reference.0[i].to_bits(), "{os:?} link {link_pct} left at {i}");
+                    assert_eq!(out.1[i].to_bits(), reference.1[i].to_bits(), "{os:?} link {link_pct} right at {i}");
+                }
+            }
+        }
+    }
 }
