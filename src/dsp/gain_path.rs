@@ -11,8 +11,10 @@
 //! what keeps bass from being distorted by the gain change. The moving sums run on integers
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
+use super::half_band::F4;
 use super::math::fast_exp2;
 use super::sliding_min::SlidingMin;
+use std::ops::{Add, Mul, Sub};
 
 /// Fixed-point scale of the log2 gains inside the moving averages.
 const FIXED_ONE: f64 = (1u64 << 24) as f64;
@@ -27,42 +29,101 @@ pub struct ReleaseSettings {
     pub auto: bool,
 }
 
-/// Exact moving sum of integers (the average is taken once, after both boxes).
+/// Two cascaded exact moving sums of integers (the average is taken once, after both boxes):
+/// sum_a(t) = sum of q over the last `len_a` samples, sum_b(t) = sum of sum_a over the last
+/// `len_b`. Each is updated by what enters and what leaves, read from power-of-two rings.
 #[derive(Debug, Clone)]
-struct BoxSum {
-    values: Vec<i64>,
-    len: usize,
-    pos: usize,
-    sum: i64,
+struct DoubleBox {
+    q: Vec<i32>,
+    sum_a: Vec<i64>,
+    t: usize,
+    len_a: usize,
+    len_b: usize,
+    a: i64,
+    b: i64,
 }
 
-impl BoxSum {
+impl DoubleBox {
     fn new(max_len: usize) -> Self {
-        Self { values: vec![0; max_len.max(1)], len: 1, pos: 0, sum: 0 }
+        let len = (max_len + 1).next_power_of_two();
+        Self { q: vec![0; len], sum_a: vec![0; len], t: 0, len_a: 1, len_b: 1, a: 0, b: 0 }
     }
 
-    fn reset(&mut self, len: usize) {
-        self.len = len.clamp(1, self.values.len());
-        self.values[..self.len].fill(0);
-        self.pos = 0;
-        self.sum = 0;
+    /// Sets both lengths (each at most the `max_len` given to `new`) and forgets the past.
+    fn reset(&mut self, len_a: usize, len_b: usize) {
+        self.q.fill(0);
+        self.sum_a.fill(0);
+        self.t = 0;
+        self.len_a = len_a.clamp(1, self.q.len() - 1);
+        self.len_b = len_b.clamp(1, self.q.len() - 1);
+        self.a = 0;
+        self.b = 0;
     }
 
-    fn copy_state_from(&mut self, other: &BoxSum) {
-        self.values.copy_from_slice(&other.values);
-        self.len = other.len;
-        self.pos = other.pos;
-        self.sum = other.sum;
-    }
-
-    #[inline]
-    fn push(&mut self, q: i64) -> i64 {
-        self.sum += q - self.values[self.pos];
-        self.values[self.pos] = q;
-        self.pos = if self.pos + 1 == self.len { 0 } else { self.pos + 1 };
-        self.sum
+    fn copy_state_from(&mut self, other: &DoubleBox) {
+        self.q.copy_from_slice(&other.q);
+        self.sum_a.copy_from_slice(&other.sum_a);
+        self.t = other.t;
+        self.len_a = other.len_a;
+        self.len_b = other.len_b;
+        self.a = other.a;
+        self.b = other.b;
     }
 }
+
+/// Power-of-two ring for block reads and writes at a fixed delay (the pad and the history).
+#[derive(Debug, Clone)]
+struct BlockRing {
+    data: Vec<f32>,
+    pos: usize,
+}
+
+impl BlockRing {
+    /// Holds at least `max_delay + max_block` values, so a block written first can then be read
+    /// back `max_delay` samples late without reading its own overwritten part.
+    fn new(max_delay: usize, max_block: usize, fill: f32) -> Self {
+        Self { data: vec![fill; (max_delay + max_block).next_power_of_two()], pos: 0 }
+    }
+
+    fn reset(&mut self, fill: f32) {
+        self.data.fill(fill);
+        self.pos = 0;
+    }
+
+    fn copy_state_from(&mut self, other: &BlockRing) {
+        self.data.copy_from_slice(&other.data);
+        self.pos = other.pos;
+    }
+
+    /// Appends `values` (at most the ring's length).
+    fn write(&mut self, values: &[f32]) {
+        let mask = self.data.len() - 1;
+        let start = self.pos & mask;
+        let first = values.len().min(self.data.len() - start);
+        self.data[start..start + first].copy_from_slice(&values[..first]);
+        self.data[..values.len() - first].copy_from_slice(&values[first..]);
+        self.pos = self.pos.wrapping_add(values.len());
+    }
+
+    /// `out[i]` = the value written `delay` samples before the i-th of the last `out.len()`
+    /// values written.
+    fn read(&self, delay: usize, out: &mut [f32]) {
+        let mask = self.data.len() - 1;
+        let start = self.pos.wrapping_sub(out.len() + delay) & mask;
+        let first = out.len().min(self.data.len() - start);
+        let (head, tail) = out.split_at_mut(first);
+        head.copy_from_slice(&self.data[start..start + first]);
+        tail.copy_from_slice(&self.data[..tail.len()]);
+    }
+
+    /// The value written `age` writes ago (0 = the last one).
+    fn get(&self, age: usize) -> f32 {
+        self.data[self.pos.wrapping_sub(age + 1) & (self.data.len() - 1)]
+    }
+}
+
+/// Largest block [`GainPath::process`] handles in one pass (longer ones are split).
+const MAX_BLOCK: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct GainPath {
@@ -71,8 +132,7 @@ pub struct GainPath {
     guard: usize,
     lookahead: usize,
     hold: SlidingMin,
-    box_a: BoxSum,
-    box_b: BoxSum,
+    boxes: DoubleBox,
     /// Instant-attack envelope with the (fast, in auto mode) release.
     fast: f32,
     /// Auto mode only: slow envelope whose depth tells sustained limiting from short peaks.
@@ -85,12 +145,10 @@ pub struct GainPath {
     /// 1 / (len_a * len_b * FIXED_ONE): turns the sum of sums into the average log2 gain.
     average_scale: f64,
     /// Gains waiting `max_lookahead - lookahead` samples so the total delay never changes.
-    pad: Vec<f32>,
-    pad_pos: usize,
+    pad: BlockRing,
     /// Recent requirements, replayed when the lookahead changes so the new hold and averages
     /// start from the real recent past instead of from silence (no over on a change).
-    history: Vec<f32>,
-    history_pos: usize,
+    history: BlockRing,
 }
 
 impl GainPath {
@@ -103,8 +161,7 @@ impl GainPath {
             guard,
             lookahead: max_lookahead,
             hold: SlidingMin::new(max_lookahead + 2 * guard),
-            box_a: BoxSum::new(max_lookahead),
-            box_b: BoxSum::new(max_lookahead),
+            boxes: DoubleBox::new(max_lookahead),
             fast: 0.0,
             slow: 0.0,
             fast_coeff: 0.0,
@@ -113,10 +170,8 @@ impl GainPath {
             auto: false,
             release,
             average_scale: 1.0 / FIXED_ONE,
-            pad: vec![1.0; max_lookahead + 1],
-            pad_pos: 0,
-            history: vec![0.0; 2 * max_lookahead + 2 * guard + 1],
-            history_pos: 0,
+            pad: BlockRing::new(max_lookahead, MAX_BLOCK, 1.0),
+            history: BlockRing::new(2 * max_lookahead + 2 * guard, MAX_BLOCK, 0.0),
         };
         path.set_release(&ReleaseSettings { release_ms: 100.0, auto: false });
         path.configure_windows();
@@ -135,10 +190,7 @@ impl GainPath {
     pub fn reset(&mut self) {
         self.fast = 0.0;
         self.slow = 0.0;
-        self.history.fill(0.0);
-        self.history_pos = 0;
-        self.pad.fill(1.0);
-        self.pad_pos = 0;
+        self.history.reset(0.0);
         self.configure_windows();
     }
 
@@ -163,8 +215,7 @@ impl GainPath {
     pub fn copy_state_from(&mut self, other: &GainPath) {
         self.lookahead = other.lookahead;
         self.hold.copy_state_from(&other.hold);
-        self.box_a.copy_state_from(&other.box_a);
-        self.box_b.copy_state_from(&other.box_b);
+        self.boxes.copy_state_from(&other.boxes);
         self.fast = other.fast;
         self.slow = other.slow;
         self.fast_coeff = other.fast_coeff;
@@ -173,10 +224,8 @@ impl GainPath {
         self.auto = other.auto;
         self.release = other.release;
         self.average_scale = other.average_scale;
-        self.pad.copy_from_slice(&other.pad);
-        self.pad_pos = other.pad_pos;
-        self.history.copy_from_slice(&other.history);
-        self.history_pos = other.history_pos;
+        self.pad.copy_state_from(&other.pad);
+        self.history.copy_state_from(&other.history);
     }
 
     /// Changes the lookahead (attack ramp length) in samples, replaying recent history.
@@ -191,65 +240,158 @@ impl GainPath {
         self.fast = fast;
         self.slow = slow;
         // Replay enough history to refill the hold, both averages and the pad.
-        let replay = (2 * self.max_lookahead + 2 * self.guard).min(self.history.len() - 1);
-        let n = self.history.len();
-        for k in (0..replay).rev() {
-            let idx = (self.history_pos + n - 1 - k) % n;
-            let requirement = self.history[idx];
-            self.advance(requirement);
+        let replay = 2 * self.max_lookahead + 2 * self.guard;
+        let mut chunk = [0.0f32; 64];
+        let mut age = replay;
+        while age > 0 {
+            let len = age.min(chunk.len());
+            for (k, v) in chunk[..len].iter_mut().enumerate() {
+                *v = self.history.get(age - 1 - k);
+            }
+            self.advance(&mut chunk[..len]);
+            age -= len;
         }
     }
 
     fn configure_windows(&mut self) {
         let l = self.lookahead;
-        self.hold.reset();
         self.hold.set_window(l + 2 * self.guard);
         let a = l.div_ceil(2);
-        self.box_a.reset(a);
-        self.box_b.reset(l + 1 - a);
+        self.boxes.reset(a, l + 1 - a);
         self.average_scale = 1.0 / (a as f64 * (l + 1 - a) as f64 * FIXED_ONE);
-        self.pad.fill(1.0);
-        self.pad_pos = 0;
+        self.pad.reset(1.0);
     }
 
     /// Feeds the log2 gain requirement (<= 0) of one sample; returns the linear gain for the
     /// sample `delay_samples()` earlier.
-    #[inline]
     pub fn push(&mut self, requirement_log2: f32) -> f32 {
-        self.history[self.history_pos] = requirement_log2;
-        self.history_pos = if self.history_pos + 1 == self.history.len() { 0 } else { self.history_pos + 1 };
-        self.advance(requirement_log2)
+        let mut v = [requirement_log2];
+        self.process(&mut v);
+        v[0]
     }
 
-    #[inline]
-    fn advance(&mut self, requirement_log2: f32) -> f32 {
-        let held = self.hold.push(requirement_log2.clamp(MIN_LOG2_GAIN, 0.0));
-        // Instant attack; exponential release towards the held requirement. Both keep the
-        // envelope at or below `held`, which is what the ceiling guarantee rests on.
-        self.fast = if held < self.fast { held } else { held + (self.fast - held) * self.fast_coeff };
-        let envelope = if self.auto {
-            let coeff = if held < self.slow { self.slow_attack_coeff } else { self.slow_release_coeff };
-            self.slow = held + (self.slow - held) * coeff;
-            self.fast.min(self.slow)
-        } else {
-            self.fast
-        };
-        // Floor into fixed point (never above the envelope), exact integer sums, one scaling.
-        // The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is covered by the
-        // limiter's numeric margin.
-        let scaled = envelope as f64 * FIXED_ONE;
-        let truncated = scaled as i64; // floor by conversion (no library call), exact here
-        let q = truncated - i64::from((truncated as f64) > scaled);
-        let sum_of_sums = self.box_b.push(self.box_a.push(q));
-        let gain = fast_exp2((sum_of_sums as f64 * self.average_scale) as f32);
-        // Pad: gains wait (max_lookahead - lookahead) samples.
-        let pad_len = self.max_lookahead - self.lookahead;
-        let n = self.pad.len();
-        self.pad[self.pad_pos] = gain;
-        let read = if self.pad_pos >= pad_len { self.pad_pos - pad_len } else { self.pad_pos + n - pad_len };
-        self.pad_pos = if self.pad_pos + 1 == n { 0 } else { self.pad_pos + 1 };
-        self.pad[read]
+    /// Block form of [`push`](Self::push): each log2 requirement is replaced by the linear gain
+    /// for the sample `delay_samples()` earlier.
+    pub fn process(&mut self, values: &mut [f32]) {
+        for block in values.chunks_mut(MAX_BLOCK) {
+            self.history.write(block);
+            self.advance(block);
+        }
     }
+
+    /// One pass per step over the block (at most `MAX_BLOCK` values), each a tight loop.
+    fn advance(&mut self, values: &mut [f32]) {
+        for v in values.iter_mut() {
+            *v = v.clamp(MIN_LOG2_GAIN, 0.0);
+        }
+        self.hold.process(values);
+        if self.auto {
+            self.envelope_and_average::<true>(values);
+        } else {
+            self.envelope_and_average::<false>(values);
+        }
+        let groups = values.len() - values.len() % 4;
+        for i in (0..groups).step_by(4) {
+            exp2(F4::load(values, i)).store(values, i);
+        }
+        for v in &mut values[groups..] {
+            *v = fast_exp2(*v);
+        }
+        // Pad: gains wait (max_lookahead - lookahead) samples.
+        self.pad.write(values);
+        self.pad.read(self.max_lookahead - self.lookahead, values);
+    }
+
+    /// Held requirement -> release envelope -> fixed point -> both moving sums -> average log2
+    /// gain, in place. One loop, so the envelope's recursion (a few cycles of latency per
+    /// sample) overlaps with the sums.
+    #[inline(always)]
+    fn envelope_and_average<const AUTO: bool>(&mut self, values: &mut [f32]) {
+        let (mut fast, mut slow) = (self.fast, self.slow);
+        let (fast_keep, fast_take) = (self.fast_coeff, 1.0 - self.fast_coeff);
+        let (attack_keep, attack_take) = (self.slow_attack_coeff, 1.0 - self.slow_attack_coeff);
+        let (release_keep, release_take) = (self.slow_release_coeff, 1.0 - self.slow_release_coeff);
+        let boxes = &mut self.boxes;
+        let mask = boxes.q.len() - 1;
+        let (ring_q, ring_a) = (&mut boxes.q[..=mask], &mut boxes.sum_a[..=mask]);
+        let (len_a, len_b) = (boxes.len_a, boxes.len_b);
+        let (mut t, mut a, mut b) = (boxes.t, boxes.a, boxes.b);
+        let scale = self.average_scale;
+        for v in values.iter_mut() {
+            let held = *v;
+            // Instant attack, exponential release towards the held requirement: the release
+            // step is a weighted mean, so it stays at or below `held` when it starts below,
+            // and the minimum takes `held` at once when it starts above. Either way the
+            // envelope never exceeds `held`, which is what the ceiling guarantee rests on.
+            fast = min(held, fast * fast_keep + held * fast_take);
+            let envelope = if AUTO {
+                // The slow envelope falls with the attack and rises with the release
+                // coefficient; as the attack coefficient is the smaller one, that is the lower
+                // of the two weighted means in both directions.
+                let attack = slow * attack_keep + held * attack_take;
+                let release = slow * release_keep + held * release_take;
+                slow = min(attack, release);
+                min(fast, slow)
+            } else {
+                fast
+            };
+            // Floor into fixed point (never above the envelope), exact integer sums, one
+            // scaling. The scaling by 2^24 is exact in f32 and |envelope| <= 125 keeps it
+            // within i32. The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is
+            // covered by the limiter's numeric margin.
+            let scaled = envelope * FIXED_ONE as f32;
+            let truncated = truncate(scaled); // floor by conversion (no library call), exact here
+            let q = i64::from(truncated - i32::from(truncated as f32 > scaled));
+            a += q - i64::from(ring_q[t.wrapping_sub(len_a) & mask]);
+            ring_q[t & mask] = q as i32;
+            b += a - ring_a[t.wrapping_sub(len_b) & mask];
+            ring_a[t & mask] = a;
+            t = t.wrapping_add(1);
+            *v = (b as f64 * scale) as f32;
+        }
+        (boxes.t, boxes.a, boxes.b) = (t, a, b);
+        self.fast = fast;
+        self.slow = slow;
+    }
+}
+
+/// `x as i32` for |x| < 2^31 without the saturation checks `as` adds (a compare and two
+/// branches per sample in the gain loop).
+#[inline(always)]
+fn truncate(x: f32) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE is part of the x86_64 baseline.
+        unsafe { _mm_cvttss_si32(_mm_set_ss(x)) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        x as i32
+    }
+}
+
+/// The smaller of two (non-NaN) values as one instruction (`f32::min`'s NaN rules cost more).
+#[inline(always)]
+fn min(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// [`fast_exp2`] on four lanes, the same operations in the same order (identical results).
+#[inline(always)]
+fn exp2(x: F4) -> F4 {
+    let x = x.max(F4::splat(-126.0)).min(F4::splat(0.0));
+    let floor = x.floor();
+    let y = x.sub(floor).mul(F4::splat(std::f32::consts::LN_2));
+    let mut p = F4::splat(1.0 / 5040.0);
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = F4::splat(c).add(y.mul(p));
+    }
+    p.mul(floor.pow2_of_integer())
 }
 
 #[cfg(test)]
@@ -280,6 +422,16 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn four_lane_exp2_is_fast_exp2() {
+        let mut x = -130.0f32;
+        while x <= 0.5 {
+            let lanes = exp2(F4::splat(x)).to_array();
+            assert_eq!(lanes[0].to_bits(), fast_exp2(x).to_bits(), "x={x}");
+            x += 0.00731;
         }
     }
 
