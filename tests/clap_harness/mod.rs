@@ -7,7 +7,9 @@
 use std::ffi::{c_char, c_void, CStr};
 use std::path::PathBuf;
 
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
 use clack_host::events::event_types::ParamValueEvent;
+use clack_host::extensions::prelude::HostError;
 use clack_host::prelude::*;
 use clap_sys::ext::audio_ports::{clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS};
 use clap_sys::ext::latency::{clap_plugin_latency, CLAP_EXT_LATENCY};
@@ -29,12 +31,32 @@ impl SharedHandler<'_> for TestShared {
     fn request_callback(&self) {}
 }
 
+/// The host side of the GUI extension (a GUI-capable host offers it; nice-plug needs it to
+/// embed its editor). The test host accepts resizes and ignores show/hide requests.
+impl HostGuiImpl for TestShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
+}
+
 pub struct TestHost;
 
 impl HostHandlers for TestHost {
     type Shared<'a> = TestShared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostGui>();
+    }
 }
 
 /// `target/<profile>/liblacquer.so`, found from the test executable in `target/<profile>/deps/`.
@@ -112,12 +134,12 @@ impl Instance {
         }
     }
 
-    fn raw(&self) -> *const clap_plugin {
+    pub fn raw(&self) -> *const clap_plugin {
         self.instance.raw_instance() as *const clap_plugin
     }
 
     /// The plugin's vtable for extension `id`, or `None`.
-    fn extension<T>(&self, id: &CStr) -> Option<&T> {
+    pub fn extension<T>(&self, id: &CStr) -> Option<&T> {
         let plugin = self.raw();
         // SAFETY: a valid plugin; the returned pointer (if any) has type T per the CLAP spec and
         // lives as long as the plugin.

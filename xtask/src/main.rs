@@ -12,8 +12,8 @@ use std::process::Command;
 type Result<T> = std::result::Result<T, String>;
 
 /// Debian/Ubuntu packages the build needs: ALSA and JACK headers (nice-plug's standalone
-/// backends), X11/XCB/GL/xkbcommon (baseview + egui), pkg-config to find them, and xvfb for
-/// headless screenshots of the editor.
+/// backends), X11/XCB/GL/xkbcommon (baseview + egui), pkg-config to find them, and Xvfb (with
+/// xauth for `xvfb-run` and Mesa's software GL) for the editor-in-a-window test.
 const SYSTEM_PACKAGES: &[&str] = &[
     "pkg-config",
     "libasound2-dev",
@@ -25,6 +25,8 @@ const SYSTEM_PACKAGES: &[&str] = &[
     "libgl1-mesa-dev",
     "libxkbcommon-dev",
     "xvfb",
+    "xauth",
+    "libgl1-mesa-dri",
 ];
 
 fn main() {
@@ -187,6 +189,22 @@ fn test() -> Result<()> {
     // `assert_process_allocs` (a debug build whose allocator aborts on any allocation inside
     // `process`), driven by the host harness: random blocks, parameter events, state loads.
     run("cargo", &["test", "--features", "assert_process_allocs", "--test", "clap_host", "--test", "state"])?;
+    // The editor in a real X11 window through the CLAP GUI extension (OpenGL on Mesa), on a
+    // virtual display; without a display that test would only skip, so require one here.
+    run(
+        "xvfb-run",
+        &[
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "env",
+            "LACQUER_REQUIRE_DISPLAY=1",
+            "cargo",
+            "test",
+            "--test",
+            "gui_host",
+        ],
+    )?;
     // The bundles must build (release, as users get them).
     bundle()?;
     println!("xtask: all tests passed and the bundles build");
