@@ -180,14 +180,14 @@ impl TruePeakMeter {
     }
 }
 
-/// Largest |x| (0 for an empty slice); 8 lanes so it vectorises.
+/// Largest |x| (0 for an empty slice; NaN samples are ignored); 8 lanes so it vectorises.
 #[inline]
 pub fn max_abs(x: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {
         for (m, &v) in lanes.iter_mut().zip(c) {
-            *m = larger(*m, v.abs());
+            *m = larger(v.abs(), *m);
         }
     }
     let tail = chunks.remainder().iter().fold(0.0f32, |m, &v| m.max(v.abs()));
@@ -255,18 +255,19 @@ fn grid_peak_lanes<const FMA: bool>(h: &[f32; STAGE2_PAIRS], xs: &[f32], ms: &[f
         let (x, a, mid, b) = (eight(x_0, at), eight(q0, at), eight(m_0, at), eight(q1, at));
         let (x_next, a_next) = (eight(x_p1, at), eight(q0_next, at));
         for (lane, m) in lanes.iter_mut().enumerate() {
-            *m = larger(*m, point_peak(x[lane], a[lane], mid[lane], b[lane], x_next[lane], a_next[lane]));
+            *m = larger(point_peak(x[lane], a[lane], mid[lane], b[lane], x_next[lane], a_next[lane]), *m);
         }
     }
-    let mut peak = lanes.iter().fold(0.0f32, |m, &v| larger(m, v));
+    let mut peak = lanes.iter().fold(0.0f32, |m, &v| larger(v, m));
     for i in whole..n {
-        peak = larger(peak, point_peak(x_0[i], q0[i], m_0[i], q1[i], x_p1[i], q0_next[i]));
+        peak = larger(point_peak(x_0[i], q0[i], m_0[i], q1[i], x_p1[i], q0_next[i]), peak);
     }
     peak
 }
 
-/// `max` as a plain comparison (the operands are never NaN here), which maps to one vector
-/// instruction where `f32::max`'s NaN rules would need three.
+/// `max` as a plain comparison, which maps to one vector instruction where `f32::max`'s NaN
+/// rules need three. A NaN `a` (only from non-finite input, which the callers exclude) is
+/// ignored, as `f32::max` would: the running maximum is passed as `b`.
 #[inline(always)]
 fn larger(a: f32, b: f32) -> f32 {
     if a > b {
