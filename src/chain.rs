@@ -17,6 +17,7 @@ use crate::dsp::peak_window::PeakWindow;
 use crate::dsp::saturation::{Saturation, SaturationSettings};
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::stereo::{StereoSettings, StereoWidth};
+use crate::dsp::true_peak_meter::max_abs;
 use crate::dsp::MAX_CHUNK;
 
 /// Gain ramps (input/output gain) take this long, whatever the size of the change.
@@ -457,16 +458,19 @@ impl Chain {
         let len = left.len();
         let mut dry_l = [0.0f32; MAX_CHUNK];
         let mut dry_r = [0.0f32; MAX_CHUNK];
-        for i in 0..len {
-            let (l, r) = (reject_garbage(left[i]), reject_garbage(right[i]));
-            self.meters.input_peak[0] = self.meters.input_peak[0].max(l.abs());
-            self.meters.input_peak[1] = self.meters.input_peak[1].max(r.abs());
-            dry_l[i] = self.dry[0].push(l);
-            dry_r[i] = self.dry[1].push(r);
-            let g = self.input_gain.next();
-            left[i] = l * g;
-            right[i] = r * g;
+        for channel in [&mut *left, &mut *right] {
+            channel.iter_mut().for_each(|x| *x = reject_garbage(*x));
         }
+        for (peak, x) in self.meters.input_peak.iter_mut().zip([&*left, &*right]) {
+            *peak = peak.max(max_abs(x));
+        }
+        // The latency-aligned input is read only while the bypass or delta mix needs it; the
+        // delay lines are written always, so it is ready when a crossfade starts.
+        let settled = |s: &LinearSmoother, v: f32| !s.is_smoothing() && s.current() == v;
+        let mixing = !(settled(&self.wet_mix, 1.0) && settled(&self.delta_mix, 0.0));
+        self.dry[0].push_block(left, mixing.then_some(&mut dry_l[..len]));
+        self.dry[1].push_block(right, mixing.then_some(&mut dry_r[..len]));
+        apply_gain(&mut self.input_gain, left, right);
 
         self.eq.process(left, right);
         self.compressor.process(left, right);
@@ -474,26 +478,43 @@ impl Chain {
         self.saturation.process(left, right);
         self.limiter.process(left, right);
 
-        for i in 0..len {
-            let g = self.output_gain.next();
-            left[i] *= g;
-            right[i] *= g;
-        }
+        apply_gain(&mut self.output_gain, left, right);
         self.dither.process(0, left);
         self.dither.process(1, right);
 
-        for i in 0..len {
-            let wet = self.wet_mix.next();
-            let delta = self.delta_mix.next();
-            for (out, dry) in [(&mut left[i], dry_l[i]), (&mut right[i], dry_r[i])] {
-                // delta = 1 → output minus input (what the chain adds or removes).
-                let processed = *out - delta * dry;
-                // Exact at both ends (wet = 1 gives `processed` bit for bit, so nothing the
-                // limiter kept under the ceiling is nudged over it by rounding; wet = 0 gives dry).
-                *out = processed * wet + dry * (1.0 - wet);
+        // Settled at wet = 1 and delta = 0 the mix below gives `processed` bit for bit.
+        if mixing {
+            for i in 0..len {
+                let wet = self.wet_mix.next();
+                let delta = self.delta_mix.next();
+                for (out, dry) in [(&mut left[i], dry_l[i]), (&mut right[i], dry_r[i])] {
+                    // delta = 1 → output minus input (what the chain adds or removes).
+                    let processed = *out - delta * dry;
+                    // Exact at both ends (wet = 1 gives `processed` bit for bit, so nothing the
+                    // limiter kept under the ceiling is nudged over it by rounding; wet = 0 gives dry).
+                    *out = processed * wet + dry * (1.0 - wet);
+                }
             }
-            self.meters.output_peak[0] = self.meters.output_peak[0].max(left[i].abs());
-            self.meters.output_peak[1] = self.meters.output_peak[1].max(right[i].abs());
+        }
+        for (peak, x) in self.meters.output_peak.iter_mut().zip([&*left, &*right]) {
+            *peak = peak.max(max_abs(x));
+        }
+    }
+}
+
+/// Multiplies both channels by the smoothed gain: per sample while it ramps, else by its
+/// settled value (nothing to do at unity, where the product is the input bit for bit).
+fn apply_gain(gain: &mut LinearSmoother, left: &mut [f32], right: &mut [f32]) {
+    if gain.is_smoothing() {
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let g = gain.next();
+            *l *= g;
+            *r *= g;
+        }
+    } else if gain.current() != 1.0 {
+        let g = gain.current();
+        for channel in [left, right] {
+            channel.iter_mut().for_each(|x| *x *= g);
         }
     }
 }

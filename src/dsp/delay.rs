@@ -1,5 +1,7 @@
 //! Fixed delay line (power-of-two ring): latency alignment of dry paths.
 
+use crate::dsp::MAX_CHUNK;
+
 #[derive(Debug, Clone)]
 pub struct DelayLine {
     data: Vec<f32>,
@@ -10,7 +12,8 @@ pub struct DelayLine {
 
 impl DelayLine {
     pub fn new(delay: usize) -> Self {
-        let len = (delay + 1).next_power_of_two();
+        // Room for a whole chunk beyond the delay: `push_block` writes a chunk before reading.
+        let len = (delay + MAX_CHUNK).next_power_of_two();
         Self { data: vec![0.0; len], mask: len - 1, pos: 0, delay }
     }
 
@@ -31,6 +34,29 @@ impl DelayLine {
         self.pos = self.pos.wrapping_add(1);
         out
     }
+
+    /// [`push`](Self::push) for each sample of `input` (at most `MAX_CHUNK`; longer input is
+    /// walked in chunks), with the delayed samples written to `output` when one is given (the
+    /// same length as `input`): two ring copies instead of a loop.
+    pub fn push_block(&mut self, input: &[f32], mut output: Option<&mut [f32]>) {
+        for (k, chunk) in input.chunks(MAX_CHUNK).enumerate() {
+            let n = chunk.len();
+            let start = self.pos & self.mask;
+            let first = n.min(self.data.len() - start);
+            self.data[start..start + first].copy_from_slice(&chunk[..first]);
+            self.data[..n - first].copy_from_slice(&chunk[first..]);
+            if let Some(out) = output.as_deref_mut() {
+                // Written before read: the ring holds delay + MAX_CHUNK, so nothing read here
+                // was overwritten.
+                let out = &mut out[k * MAX_CHUNK..k * MAX_CHUNK + n];
+                let read = self.pos.wrapping_sub(self.delay) & self.mask;
+                let first = n.min(self.data.len() - read);
+                out[..first].copy_from_slice(&self.data[read..read + first]);
+                out[first..].copy_from_slice(&self.data[..n - first]);
+            }
+            self.pos = self.pos.wrapping_add(n);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -46,6 +72,33 @@ mod tests {
                 let expected = if i >= delay { (i - delay) as f32 + 1.0 } else { 0.0 };
                 assert_eq!(y, expected);
             }
+        }
+    }
+
+    #[test]
+    fn blocks_equal_single_pushes() {
+        for delay in [0usize, 1, 7, 63, 64, 65, 200] {
+            let mut single = DelayLine::new(delay);
+            let mut blocks = DelayLine::new(delay);
+            let input: Vec<f32> = (0..1000).map(|i| i as f32 + 1.0).collect();
+            let expected: Vec<f32> = input.iter().map(|&x| single.push(x)).collect();
+            let mut out = vec![0.0f32; input.len()];
+            let mut at = 0;
+            for (k, len) in [1usize, 64, 3, 130, 64, 17, 0, 63].iter().cycle().enumerate() {
+                let len = (*len).min(input.len() - at);
+                // Every third block is written without being read.
+                let read = (k % 3 != 2).then_some(&mut out[at..at + len]);
+                let wanted = read.is_some();
+                blocks.push_block(&input[at..at + len], read);
+                if wanted {
+                    assert_eq!(out[at..at + len], expected[at..at + len], "delay {delay} at {at}");
+                }
+                at += len;
+                if at == input.len() {
+                    break;
+                }
+            }
+            assert_eq!(blocks.push(0.5), single.push(0.5));
         }
     }
 }

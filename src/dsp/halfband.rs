@@ -12,32 +12,39 @@
 use crate::dsp::simd::madd;
 
 /// `out[n] = sum_p taps[p] * (buf[n + p] + buf[n + span - p])`, `span = 2 * taps.len() - 1`:
-/// a symmetric FIR of `2 * taps.len()` taps given outer-first, evaluated over a block.
+/// a symmetric FIR of `2 * taps.len()` taps given outer-first, evaluated over a block. Also the
+/// first (long) stage of the true-peak meter's block reconstruction.
 #[inline]
-fn symmetric_fir(taps: &[f32], buf: &[f32], out: &mut [f32]) {
+pub(crate) fn symmetric_fir(taps: &[f32], buf: &[f32], out: &mut [f32]) {
+    symmetric_fir_span(taps, 2 * taps.len() - 1, buf, out);
+}
+
+/// `out[n] = sum_p taps[p] * (buf[n + p] + buf[n + span - p])` for any `span >= 2 * taps.len() - 1`
+/// (an odd-length symmetric FIR is `span = 2 * taps.len()` plus its centre tap, added apart).
+#[inline]
+fn symmetric_fir_span(taps: &[f32], span: usize, buf: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if crate::dsp::simd::avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { symmetric_fir_avx2_fma(taps, buf, out) };
+        unsafe { symmetric_fir_avx2_fma(taps, span, buf, out) };
         return;
     }
-    symmetric_fir_lanes::<16, false>(taps, buf, out);
+    symmetric_fir_lanes::<16, false>(taps, span, buf, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn symmetric_fir_avx2_fma(taps: &[f32], buf: &[f32], out: &mut [f32]) {
-    symmetric_fir_lanes::<32, true>(taps, buf, out);
+fn symmetric_fir_avx2_fma(taps: &[f32], span: usize, buf: &[f32], out: &mut [f32]) {
+    symmetric_fir_lanes::<32, true>(taps, span, buf, out);
 }
 
 /// The kernel, accumulating `G` outputs at once (then groups of 8, then single outputs): for
 /// each tap the inner loop runs over `G` independent lanes, so it vectorises and keeps enough
 /// accumulators in flight to hide the add latency.
 #[inline(always)]
-fn symmetric_fir_lanes<const G: usize, const FMA: bool>(taps: &[f32], buf: &[f32], out: &mut [f32]) {
-    let done = fir_groups::<G, FMA>(taps, buf, out, 0);
-    let done = fir_groups::<8, FMA>(taps, buf, out, done);
-    let span = 2 * taps.len() - 1;
+fn symmetric_fir_lanes<const G: usize, const FMA: bool>(taps: &[f32], span: usize, buf: &[f32], out: &mut [f32]) {
+    let done = fir_groups::<G, FMA>(taps, span, buf, out, 0);
+    let done = fir_groups::<8, FMA>(taps, span, buf, out, done);
     for (n, y) in out.iter_mut().enumerate().skip(done) {
         *y = taps.iter().enumerate().fold(0.0, |acc, (p, &tap)| madd::<FMA>(tap, buf[n + p] + buf[n + span - p], acc));
     }
@@ -45,18 +52,22 @@ fn symmetric_fir_lanes<const G: usize, const FMA: bool>(taps: &[f32], buf: &[f32
 
 /// Computes whole groups of `G` outputs from `start`; returns where it stopped.
 #[inline(always)]
-fn fir_groups<const G: usize, const FMA: bool>(taps: &[f32], buf: &[f32], out: &mut [f32], start: usize) -> usize {
-    let span = 2 * taps.len() - 1;
+fn fir_groups<const G: usize, const FMA: bool>(
+    taps: &[f32],
+    span: usize,
+    buf: &[f32],
+    out: &mut [f32],
+    start: usize,
+) -> usize {
     let groups = (out.len() - start) / G;
     for g in 0..groups {
         let first = start + g * G;
         let window = &buf[first..first + span + G];
         let mut acc = [0.0f32; G];
-        for (p, &tap) in taps.iter().enumerate() {
-            let (Some(near), Some(far)) = (window[p..].first_chunk::<G>(), window[span - p..].first_chunk::<G>())
-            else {
-                break; // p < K keeps both windows inside `window`
-            };
+        // Tap p pairs the window's p-th G-sample view with its p-th from the end (span - p):
+        // both walked by iterators, so the loop carries no index checks.
+        let views = || window.windows(G).map(|v| -> &[f32; G] { v.try_into().expect("windows(G) are G long") });
+        for ((&tap, near), far) in taps.iter().zip(views()).zip(views().rev()) {
             for j in 0..G {
                 acc[j] = madd::<FMA>(tap, near[j] + far[j], acc[j]);
             }
@@ -173,6 +184,86 @@ fn downsample_channel(taps: &[f32], even: &mut [f32], odd: &mut [f32], input: &[
     odd.copy_within(n..n + half_len, 0);
 }
 
+/// Stereo 2x decimator with a general (not half-band) odd-length linear-phase low-pass: `2n`
+/// input samples in, `n` out. Polyphase: the even-indexed taps (an even-length symmetric FIR)
+/// run on the even input samples, the odd-indexed ones (odd length, with the centre tap) on the
+/// odd samples, so each output costs one multiply per pair of equal taps.
+#[derive(Debug, Clone)]
+pub struct FirDecimator {
+    /// Taps at even offsets from the start of the kernel, outer first (pairs only).
+    even_taps: Vec<f32>,
+    /// Taps at odd offsets, outer first (pairs only), and the centre tap.
+    odd_taps: Vec<f32>,
+    centre: f32,
+    /// Per channel: even-phase history (`span` samples) followed by the block's even samples.
+    even: [Vec<f32>; 2],
+    /// Per channel: odd-phase history followed by the block's odd samples.
+    odd: [Vec<f32>; 2],
+    /// `c`, the centre's index: the kernel has `2c + 1` taps and delays `c` input samples.
+    centre_index: usize,
+}
+
+impl FirDecimator {
+    /// `half` holds the kernel centre first (`half[k]` is the tap at `+-k` from the centre), with
+    /// an odd number of side taps so the centre falls on the odd phase (`half.len()` even).
+    /// `max_output_len` is the largest block produced.
+    pub fn new(half: &[f64], max_output_len: usize) -> Self {
+        let c = half.len() - 1;
+        assert!(c % 2 == 1, "the centre must sit at an odd offset");
+        let tap = |k: usize| half[k.abs_diff(c)] as f32;
+        // Even offsets 0, 2, ..., 2c: c + 1 of them (even count), symmetric about c.
+        let even_taps: Vec<f32> = (0..c.div_ceil(2)).map(|j| tap(2 * j)).collect();
+        // Odd offsets 1, 3, ..., 2c - 1: c of them (odd count), centre at offset c.
+        let odd_taps: Vec<f32> = (0..c / 2).map(|j| tap(2 * j + 1)).collect();
+        let even_len = c + max_output_len;
+        Self {
+            even_taps,
+            odd_taps,
+            centre: half[0] as f32,
+            even: [vec![0.0; even_len], vec![0.0; even_len]],
+            odd: [vec![0.0; even_len], vec![0.0; even_len]],
+            centre_index: c,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.even.iter_mut().chain(self.odd.iter_mut()).for_each(|h| h.fill(0.0));
+    }
+
+    /// Group delay in input (high-rate) samples: the centre's index.
+    pub fn latency_high_rate(&self) -> usize {
+        self.centre_index
+    }
+
+    /// `input` must be twice as long as `output`, per channel.
+    pub fn process(&mut self, input: [&[f32]; 2], output: [&mut [f32]; 2]) {
+        let c = self.centre_index;
+        let channels = self.even.iter_mut().zip(self.odd.iter_mut());
+        for (((even, odd), x), y) in channels.zip(input).zip(output) {
+            let n = y.len().min(x.len() / 2).min(even.len() - c);
+            for (i, pair) in x[..2 * n].chunks_exact(2).enumerate() {
+                even[c + i] = pair[0];
+                odd[c + i] = pair[1];
+            }
+            // y[m] = sum_k h[k] x[2m - k]: even k on even[m - k/2], odd k on odd[m - (k+1)/2];
+            // with the histories c long, both branches start at index m of their buffers.
+            symmetric_fir_span(&self.even_taps, c, &even[..n + c], &mut y[..n]);
+            let mut odd_part = [0.0f32; MAX_OUTPUT];
+            let odd_part = &mut odd_part[..n];
+            symmetric_fir_span(&self.odd_taps, c - 1, &odd[..n + c - 1], odd_part);
+            let mid = (c - 1) / 2;
+            for (i, (y, &o)) in y[..n].iter_mut().zip(odd_part.iter()).enumerate() {
+                *y += o + self.centre * odd[i + mid];
+            }
+            even.copy_within(n..n + c, 0);
+            odd.copy_within(n..n + c, 0);
+        }
+    }
+}
+
+/// Largest block a [`FirDecimator`] produces in one call (its callers work in chunks).
+const MAX_OUTPUT: usize = crate::dsp::MAX_CHUNK;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,34 +344,68 @@ mod tests {
         assert_eq!(l[up.latency_high_rate()], 1.0);
     }
 
+    /// The polyphase FIR decimator equals direct convolution with the whole kernel followed by
+    /// keeping the even samples, whatever the block sizes.
+    #[test]
+    fn fir_decimator_matches_direct_convolution() {
+        use crate::dsp::halfband_design::DECIMATOR_2X_TAPS;
+        let half = &DECIMATOR_2X_TAPS;
+        let c = half.len() - 1;
+        let h: Vec<f64> = (0..=2 * c).map(|k| half[k.abs_diff(c)]).collect();
+        let mut down = FirDecimator::new(half, 64);
+        assert_eq!(down.latency_high_rate(), c);
+        let mut rng = crate::dsp::rng::XorShift32::new(13);
+        let x: Vec<f32> = (0..800).map(|_| rng.next_centered()).collect();
+        let mut y = vec![0.0f32; 400];
+        let mut pos = 0;
+        for len in [64, 3, 41, 64, 1, 64, 63].iter().cycle() {
+            let len = (*len).min(400 - pos);
+            let mut right = vec![0.0f32; len];
+            let input = &x[2 * pos..2 * (pos + len)];
+            down.process([input, input], [&mut y[pos..pos + len], &mut right]);
+            assert_eq!(&right[..], &y[pos..pos + len]);
+            pos += len;
+            if pos == 400 {
+                break;
+            }
+        }
+        for (n, &got) in y.iter().enumerate() {
+            let m = 2 * n;
+            let expected: f64 = (0..h.len()).filter(|&i| i <= m).map(|i| h[i] * x[m - i] as f64).sum();
+            assert!((got as f64 - expected).abs() < 1e-5, "n={n} got={got} expected={expected}");
+        }
+    }
+
     /// Both builds of the FIR kernel (portable, and AVX2 + FMA where the CPU has it) equal the
-    /// direct sum, for block lengths that exercise the 32-, 16- and 8-lane groups and the tail.
+    /// direct sum, for block lengths that exercise the 32-, 16- and 8-lane groups and the tail,
+    /// for the half-band's span and for the longer spans of odd-length kernels.
     #[test]
     fn fir_kernels_match_the_direct_sum() {
         let taps: Vec<f32> = halfband_side_taps(0.22, 80.0).iter().map(|&t| t as f32).collect();
-        let span = 2 * taps.len() - 1;
         let mut rng = crate::dsp::rng::XorShift32::new(5);
-        let buf: Vec<f32> = (0..span + 128).map(|_| rng.next_centered()).collect();
-        for len in [1, 7, 8, 15, 16, 31, 32, 37, 64, 100, 128] {
-            let expected: Vec<f64> = (0..len)
-                .map(|n| {
-                    let pair = |p: usize| (buf[n + p] + buf[n + span - p]) as f64;
-                    taps.iter().enumerate().map(|(p, &t)| t as f64 * pair(p)).sum()
-                })
-                .collect();
-            let mut portable = vec![0.0f32; len];
-            symmetric_fir_lanes::<16, false>(&taps, &buf, &mut portable);
-            let mut outputs = vec![portable];
-            #[cfg(target_arch = "x86_64")]
-            if crate::dsp::simd::avx2_fma() {
-                let mut fast = vec![0.0f32; len];
-                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-                unsafe { symmetric_fir_avx2_fma(&taps, &buf, &mut fast) };
-                outputs.push(fast);
-            }
-            for out in &outputs {
-                for (n, (&got, &want)) in out.iter().zip(&expected).enumerate() {
-                    assert!((got as f64 - want).abs() < 1e-6, "len {len} n {n}: {got} vs {want}");
+        for span in [2 * taps.len() - 1, 2 * taps.len(), 2 * taps.len() + 3] {
+            let buf: Vec<f32> = (0..span + 128).map(|_| rng.next_centered()).collect();
+            for len in [1, 7, 8, 15, 16, 31, 32, 37, 64, 100, 128] {
+                let expected: Vec<f64> = (0..len)
+                    .map(|n| {
+                        let pair = |p: usize| (buf[n + p] + buf[n + span - p]) as f64;
+                        taps.iter().enumerate().map(|(p, &t)| t as f64 * pair(p)).sum()
+                    })
+                    .collect();
+                let mut portable = vec![0.0f32; len];
+                symmetric_fir_lanes::<16, false>(&taps, span, &buf, &mut portable);
+                let mut outputs = vec![portable];
+                #[cfg(target_arch = "x86_64")]
+                if crate::dsp::simd::avx2_fma() {
+                    let mut fast = vec![0.0f32; len];
+                    // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+                    unsafe { symmetric_fir_avx2_fma(&taps, span, &buf, &mut fast) };
+                    outputs.push(fast);
+                }
+                for out in &outputs {
+                    for (n, (&got, &want)) in out.iter().zip(&expected).enumerate() {
+                        assert!((got as f64 - want).abs() < 1e-6, "span {span} len {len} n {n}: {got} vs {want}");
+                    }
                 }
             }
         }

@@ -29,7 +29,7 @@
 //! denormal; a NaN burst simply meters as silence.
 
 use super::correlation_meter::CorrelationMeter;
-use super::k_weighting::{sanitize_sample_rate, KWeighting};
+use super::k_weighting::{sanitize_sample_rate, stereo_energy, KWeighting};
 use super::loudness_histogram::{energy_to_lufs, LoudnessHistogram};
 use super::math::{sanitize, MIN_DB};
 use super::true_peak_meter::{peak_to_db, TruePeakMeter};
@@ -53,6 +53,8 @@ pub const END_OF_FILE_SILENCE_S: f64 = 1.5;
 /// Input below this magnitude (-600 dBFS) is read as zero: keeps the f32 interpolator and the
 /// filters out of the denormal range.
 const TINY_INPUT: f32 = 1e-30;
+/// Samples cleaned and metered per step (stack buffers of this size).
+const PIECE: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct LoudnessMeter {
@@ -179,63 +181,47 @@ impl LoudnessMeter {
         if !self.appending_end_silence && !left.is_empty() {
             self.finished = false;
         }
-        let len = if self.channels == 2 { left.len().min(right.len()) } else { left.len() };
+        let stereo = self.channels == 2;
+        let len = if stereo { left.len().min(right.len()) } else { left.len() };
         self.peaks.iter_mut().for_each(TruePeakMeter::begin_block);
-        let mut start = 0;
-        while start < len {
-            let end = start + (self.sub_block_len - self.sub_block_fill).min(len - start);
-            let l = &left[start..end];
-            match (self.channels == 2, self.true_peak_enabled) {
-                (true, true) => self.accumulate_stereo::<true>(l, &right[start..end]),
-                (true, false) => self.accumulate_stereo::<false>(l, &right[start..end]),
-                (false, true) => self.accumulate_mono::<true>(l),
-                (false, false) => self.accumulate_mono::<false>(l),
+        // Cleaned copies of a piece of the block: the peaks take the piece whole, the loudness
+        // and correlation sums split it at the sub-block ends.
+        let mut clean_left = [0.0f32; PIECE];
+        let mut clean_right = [0.0f32; PIECE];
+        for start in (0..len).step_by(PIECE) {
+            let end = (start + PIECE).min(len);
+            let n = end - start;
+            let l = clean_block(&left[start..end], &mut clean_left[..n]);
+            let r = if stereo { clean_block(&right[start..end], &mut clean_right[..n]) } else { l };
+            let channels: &[&[f32]] = if stereo { &[l, r] } else { &[l] };
+            for (peak, samples) in self.peaks.iter_mut().zip(channels) {
+                if self.true_peak_enabled {
+                    peak.push_block(samples);
+                } else {
+                    peak.push_block_sample_peak_only(samples);
+                }
             }
-            self.sub_block_fill += end - start;
-            start = end;
-            if self.sub_block_fill == self.sub_block_len {
-                self.end_sub_block();
+            let mut at = 0;
+            while at < n {
+                let take = (self.sub_block_len - self.sub_block_fill).min(n - at);
+                let energy = if stereo {
+                    let (l, r) = (&l[at..at + take], &r[at..at + take]);
+                    self.correlation.push_block(l, r);
+                    stereo_energy(&mut self.k_weighting, l, r)
+                } else {
+                    let l = &l[at..at + take];
+                    self.correlation.push_block(l, l);
+                    self.k_weighting[0].energy(l)
+                };
+                self.sub_block_energy += energy;
+                self.sub_block_fill += take;
+                at += take;
+                if self.sub_block_fill == self.sub_block_len {
+                    self.end_sub_block();
+                }
             }
         }
         self.peaks.iter_mut().for_each(TruePeakMeter::end_block);
-    }
-
-    /// `TRUE_PEAK` is a const parameter so each configuration gets its own tight loop.
-    #[inline]
-    fn accumulate_stereo<const TRUE_PEAK: bool>(&mut self, left: &[f32], right: &[f32]) {
-        let mut energy = 0.0f64;
-        for (&l, &r) in left.iter().zip(right) {
-            let (l, r) = (clean(l), clean(r));
-            let yl = self.k_weighting[0].process(l as f64);
-            let yr = self.k_weighting[1].process(r as f64);
-            energy += yl * yl + yr * yr;
-            if TRUE_PEAK {
-                self.peaks[0].push(l);
-                self.peaks[1].push(r);
-            } else {
-                self.peaks[0].push_sample_peak_only(l);
-                self.peaks[1].push_sample_peak_only(r);
-            }
-            self.correlation.push(l, r);
-        }
-        self.sub_block_energy += energy;
-    }
-
-    #[inline]
-    fn accumulate_mono<const TRUE_PEAK: bool>(&mut self, samples: &[f32]) {
-        let mut energy = 0.0f64;
-        for &x in samples {
-            let x = clean(x);
-            let y = self.k_weighting[0].process(x as f64);
-            energy += y * y;
-            if TRUE_PEAK {
-                self.peaks[0].push(x);
-            } else {
-                self.peaks[0].push_sample_peak_only(x);
-            }
-            self.correlation.push(x, x);
-        }
-        self.sub_block_energy += energy;
     }
 
     fn end_sub_block(&mut self) {
@@ -378,15 +364,15 @@ impl LoudnessMeter {
     }
 }
 
-/// Sanitised sample with sub-denormal magnitudes read as zero.
+/// Sanitised samples with sub-denormal magnitudes read as zero, into `out` (returned). A plain
+/// per-sample map with no early exits, so it vectorises.
 #[inline]
-fn clean(x: f32) -> f32 {
-    let x = sanitize(x);
-    if x.abs() < TINY_INPUT {
-        0.0
-    } else {
-        x
+fn clean_block<'a>(input: &[f32], out: &'a mut [f32]) -> &'a [f32] {
+    for (y, &x) in out.iter_mut().zip(input) {
+        let x = sanitize(x);
+        *y = if x.abs() < TINY_INPUT { 0.0 } else { x };
     }
+    out
 }
 
 /// Loudness of a mean square; below -200 LUFS (and for silence) reads -inf.

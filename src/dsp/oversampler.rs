@@ -1,13 +1,15 @@
 //! 2x / 4x oversampling around a nonlinear process, built from cascaded half-band stages.
 //!
-//! 2x is one half-band stage up and one down. 4x adds a second, much shorter stage inside the
-//! first: at the 2x rate the audio band occupies less than a quarter of the band, so the second
-//! stage's transition band is wide. Every filter is linear phase, so the whole round trip is a
+//! 2x is one half-band stage up and, down, a longer low-pass that is already well into its
+//! stopband at the base-rate Nyquist frequency (a half-band is only -6 dB there; see
+//! [`DECIMATOR_2X_TAPS`]). 4x is one half-band stage up and down with a second, much shorter
+//! stage inside the first: at the 2x rate the audio band occupies less than a quarter of the
+//! band, so the second stage's transition band is wide. Every filter is linear phase, so the whole round trip is a
 //! pure delay in the passband; the delays are made an integer number of base-rate samples (see
 //! [`Oversampler::new`]) so a dry signal can be aligned with a plain delay line.
 
-use crate::dsp::halfband::{HalfbandDownsampler, HalfbandUpsampler};
-use crate::dsp::halfband_design::halfband_side_taps;
+use crate::dsp::halfband::{FirDecimator, HalfbandDownsampler, HalfbandUpsampler};
+use crate::dsp::halfband_design::{halfband_side_taps, DECIMATOR_2X_TAPS};
 use crate::dsp::MAX_CHUNK;
 
 /// Audio band kept flat: 20 kHz at 44.1 kHz, i.e. 45.35 % of the base rate (21.8 kHz at 48 kHz).
@@ -58,15 +60,17 @@ impl Default for OversamplerDesign {
 
 impl OversamplerDesign {
     /// Natural (unpadded) round-trip latency of a factor, in base-rate samples.
-    /// 2x: two stage-1 filters, each delaying `c1 = 2 K1 - 1` samples at the 2x rate, make
-    /// `2 c1` samples at 2x = `c1` base samples. 4x: the inner stage adds `2 c2` samples at 4x =
+    /// 4x: two stage-1 filters, each delaying `c1 = 2 K1 - 1` samples at the 2x rate, make
+    /// `2 c1` samples at 2x = `c1` base samples; the inner stage adds `2 c2` samples at 4x =
     /// `c2` at 2x; `c2` is odd, so one more 2x sample is inserted to make the 2x-rate total even,
-    /// i.e. a whole number of base samples.
+    /// i.e. a whole number of base samples. 2x: the stage-1 interpolator (`c1` at 2x) and the
+    /// 2x decimator (`d` at 2x, odd like `c1`): `(c1 + d) / 2` base samples. The decimator is
+    /// as long as the 4x path's latency allows, so both factors have the same latency.
     pub fn latency_samples(&self, factor: OversamplingFactor) -> usize {
         let c1 = 2 * self.stage1.len() - 1;
         let c2 = 2 * self.stage2.len() - 1;
         match factor {
-            OversamplingFactor::X2 => c1,
+            OversamplingFactor::X2 => (c1 + DECIMATOR_2X_TAPS.len() - 1) / 2,
             OversamplingFactor::X4 => c1 + c2.div_ceil(2),
         }
     }
@@ -77,7 +81,7 @@ impl OversamplerDesign {
 pub struct Oversampler {
     factor: OversamplingFactor,
     up1: HalfbandUpsampler,
-    down1: HalfbandDownsampler,
+    down1: Decimator,
     /// Inner stage (4x only).
     inner: Option<(HalfbandUpsampler, HalfbandDownsampler)>,
     /// The 2x-rate sample held back to make the 4x latency whole (4x only), per channel.
@@ -111,7 +115,10 @@ impl Oversampler {
         Self {
             factor,
             up1: HalfbandUpsampler::new(&design.stage1, MAX_CHUNK),
-            down1: HalfbandDownsampler::new(&design.stage1, MAX_CHUNK),
+            down1: match factor {
+                OversamplingFactor::X2 => Decimator::Fir(FirDecimator::new(&DECIMATOR_2X_TAPS, MAX_CHUNK)),
+                OversamplingFactor::X4 => Decimator::Halfband(HalfbandDownsampler::new(&design.stage1, MAX_CHUNK)),
+            },
             inner,
             bridge: [0.0; 2],
             mid: [vec![0.0; 2 * MAX_CHUNK], vec![0.0; 2 * MAX_CHUNK]],
@@ -179,6 +186,30 @@ impl Oversampler {
     }
 }
 
+/// The last decimation to the base rate: the 2x path's own low-pass, or (4x) the stage-1
+/// half-band.
+#[derive(Debug, Clone)]
+enum Decimator {
+    Fir(FirDecimator),
+    Halfband(HalfbandDownsampler),
+}
+
+impl Decimator {
+    fn reset(&mut self) {
+        match self {
+            Self::Fir(d) => d.reset(),
+            Self::Halfband(d) => d.reset(),
+        }
+    }
+
+    fn process(&mut self, input: [&[f32]; 2], output: [&mut [f32]; 2]) {
+        match self {
+            Self::Fir(d) => d.process(input, output),
+            Self::Halfband(d) => d.process(input, output),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,19 +271,21 @@ mod tests {
         let design = OversamplerDesign::default();
         let l2 = design.latency_samples(OversamplingFactor::X2);
         let l4 = design.latency_samples(OversamplingFactor::X4);
-        assert!(l4 > l2);
-        // Impulse responses of the padded 2x and the 4x round trips are both symmetric about the
-        // same sample (linear phase): the reported latency.
+        // The 2x decimator uses the 4x path's latency for a longer kernel: both are equal.
+        assert_eq!(l4, l2);
+        // Impulse responses of both round trips, padded a few samples beyond their natural
+        // latency, are symmetric about the same sample (linear phase): the reported latency.
+        let padded = l4 + 3;
         for factor in [OversamplingFactor::X2, OversamplingFactor::X4] {
-            let mut os = Oversampler::new(&design, factor, l4);
-            assert_eq!(os.latency_samples(), l4);
+            let mut os = Oversampler::new(&design, factor, padded);
+            assert_eq!(os.latency_samples(), padded);
             let mut input = vec![0.0f32; 256];
             input[10] = 1.0;
             let out = run(&mut os, &input);
             let peak = out.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).map(|p| p.0);
-            assert_eq!(peak, Some(10 + l4), "{factor:?}");
+            assert_eq!(peak, Some(10 + padded), "{factor:?}");
             for k in 1..l2 {
-                let (a, b) = (out[10 + l4 - k], out[10 + l4 + k]);
+                let (a, b) = (out[10 + padded - k], out[10 + padded + k]);
                 assert!((a - b).abs() < 1e-6, "{factor:?} asymmetric at {k}: {a} vs {b}");
             }
         }

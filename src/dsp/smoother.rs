@@ -51,6 +51,16 @@ impl LinearSmoother {
         self.current
     }
 
+    /// `n` calls of [`next`](Self::next), discarding the values (free once settled).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        if self.remaining > 0 {
+            for _ in 0..n {
+                self.next();
+            }
+        }
+    }
+
     #[inline]
     pub fn current(&self) -> f32 {
         self.current

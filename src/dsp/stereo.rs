@@ -113,9 +113,7 @@ impl StereoWidth {
         let bypassed = self.wet.current() == 0.0 && self.wet.target() == 0.0;
         if bypassed || self.is_identity() {
             // Nothing to do (the identity settings null bit-exactly); keep the bypass ramp moving.
-            for _ in 0..n {
-                self.wet.next();
-            }
+            self.wet.advance(n);
         } else {
             for i in 0..n {
                 let (l, r) = self.tick(left[i], right[i]);
@@ -128,9 +126,7 @@ impl StereoWidth {
             self.mono_bass.reset();
         }
         self.mono_bass.end_chunk();
-        for i in 0..n {
-            self.meter.push(left[i], right[i]);
-        }
+        self.meter.push_block(&left[..n], &right[..n]);
         self.meter.flush();
     }
 
