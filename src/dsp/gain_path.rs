@@ -11,7 +11,7 @@
 //! what keeps bass from being distorted by the gain change. The moving sums run on integers
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
-use super::half_band::F4;
+use super::f4::F4;
 use super::math::fast_exp2;
 use super::sliding_min::SlidingMin;
 use std::ops::{Add, Mul, Sub};

@@ -22,32 +22,31 @@
 /// Largest supported oversampling ratio (three half-band stages).
 pub const MAX_RATIO: usize = 8;
 
-use super::half_band::{self, Kernel, LaneKernel, F4};
-use std::ops::{Add, Div, Mul, Sub};
+use super::half_band::{self, Kernel, LaneKernel};
 
 /// Stage 1 (base -> 2x) coefficient pairs: 64 taps, the same span as a 64-tap polyphase phase.
 /// With the Kaiser window below the mid-point response is within 0.004 dB up to 0.45 fs and
 /// -0.09 dB at 0.47 fs.
-const STAGE1_PAIRS: usize = 32;
+pub(super) const STAGE1_PAIRS: usize = 32;
 /// Kaiser shape of stage 1: about 70 dB of image rejection, which keeps the image leakage in the
 /// estimate below 0.003 dB while leaving the response at 0.45 fs within a few thousandths of a dB.
-const STAGE1_BETA: f64 = 7.0;
+pub(super) const STAGE1_BETA: f64 = 7.0;
 /// Stage 2 (2x -> 4x): content up to 0.45 fs is 0.225 of the 2x rate; 4 pairs keep the response
 /// of the new points within 0.007 dB there (the window was chosen for the flattest passband).
-const STAGE2_PAIRS: usize = 4;
-const STAGE2_BETA: f64 = 8.0;
+pub(super) const STAGE2_PAIRS: usize = 4;
+pub(super) const STAGE2_BETA: f64 = 8.0;
 /// Stage 3 (4x -> 8x): content up to 0.1125 of the 4x rate; 4 pairs are within 0.001 dB. More
 /// pairs than strictly needed cost nothing in latency (one base sample covers up to 4 pairs).
 const STAGE3_PAIRS: usize = 4;
 const STAGE3_BETA: f64 = 11.0;
 /// The window reaches zero half a step outside the outermost taps of the short stages (a
 /// flatter passband than a window ending on the outermost tap).
-const SHORT_WINDOW_EXTRA: f64 = 0.5;
+pub(super) const SHORT_WINDOW_EXTRA: f64 = 0.5;
 
 /// Base samples each later stage waits so that all its taps exist: a 2x stage with P pairs
 /// needs P more 2x samples, i.e. ceil(P / 2) base samples; a 4x stage ceil(P / 4).
 const STAGE2_DELAY: usize = STAGE2_PAIRS.div_ceil(2);
-const STAGE3_DELAY: usize = STAGE3_PAIRS.div_ceil(4);
+pub(super) const STAGE3_DELAY: usize = STAGE3_PAIRS.div_ceil(4);
 
 /// Delay of every estimate, whatever the ratio: the 8x delay, so that a user of the detector
 /// (the limiter) can switch ratios without its latency changing. Lower ratios make up the
@@ -253,159 +252,6 @@ impl PeakInterpolator {
     }
 }
 
-/// Input samples [`BlockPeakInterpolator4`] works on at once (longer blocks are split).
-pub const BLOCK_CAPACITY: usize = 128;
-/// Base-rate history the block detector keeps: stage 1's span before the oldest new mid-point.
-const BLOCK_X_HISTORY: usize = 2 * STAGE1_PAIRS;
-/// Mid-points kept from the previous block: stage 2 reaches two base samples back and forward.
-const BLOCK_MID_HISTORY: usize = 4;
-
-/// The 4x detector of [`PeakInterpolator`] for whole blocks: the same arithmetic in the same order
-/// (bit-identical estimates, tested), with the latency of every ratio, computed on four
-/// consecutive samples at a time. Working on a block removes the per-sample windows and lets
-/// each stage run as one vector loop: the limiter's hot path.
-///
-/// Layout for a block of b inputs x[n0 ..= n0 + b - 1]: `x` holds x[n0 - 64 ..= n0 + b - 1]; new
-/// mid-points are m = n0 - 32 .. (stage 1 needs 32 samples after m), `mid` holds mid[n0 - 36 ..];
-/// the intervals s = n0 - 34 .. are estimated (stage 2 needs two samples after s) and handed
-/// out one sample later, as the per-sample 4x path does.
-#[derive(Debug, Clone)]
-pub struct BlockPeakInterpolator4 {
-    stage1: LaneKernel<STAGE1_PAIRS>,
-    stage1_scalar: Kernel<STAGE1_PAIRS>,
-    stage2: [f32; STAGE2_PAIRS],
-    x: [f32; BLOCK_X_HISTORY + BLOCK_CAPACITY],
-    mid: [f32; BLOCK_MID_HISTORY + BLOCK_CAPACITY],
-    /// The new 4x point after the mid-point of the last interval estimated (the next
-    /// interval's left neighbour).
-    previous_tail: f32,
-    /// Estimate of the last interval, handed out with the next input.
-    delayed_peak: f32,
-}
-
-const _: () = assert!(STAGE2_PAIRS == 4 && STAGE3_DELAY == 1 && BLOCK_CAPACITY.is_multiple_of(4));
-
-impl Default for BlockPeakInterpolator4 {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl BlockPeakInterpolator4 {
-    pub fn new() -> Self {
-        let stage1 = half_band::design(STAGE1_BETA, STAGE1_PAIRS as f64);
-        Self {
-            stage1: LaneKernel::new(&stage1),
-            stage1_scalar: Kernel(stage1),
-            stage2: half_band::design(STAGE2_BETA, STAGE2_PAIRS as f64 + SHORT_WINDOW_EXTRA),
-            x: [0.0; BLOCK_X_HISTORY + BLOCK_CAPACITY],
-            mid: [0.0; BLOCK_MID_HISTORY + BLOCK_CAPACITY],
-            previous_tail: 0.0,
-            delayed_peak: 0.0,
-        }
-    }
-
-    pub fn reset(&mut self) {
-        self.x.fill(0.0);
-        self.mid.fill(0.0);
-        self.previous_tail = 0.0;
-        self.delayed_peak = 0.0;
-    }
-
-    /// Replaces each input sample by what [`PeakInterpolator::push`] at ratio 4 returns for it.
-    pub fn process(&mut self, values: &mut [f32]) {
-        for block in values.chunks_mut(BLOCK_CAPACITY) {
-            self.process_block(block);
-        }
-    }
-
-    fn process_block(&mut self, peaks: &mut [f32]) {
-        let b = peaks.len();
-        const XH: usize = BLOCK_X_HISTORY;
-        const MH: usize = BLOCK_MID_HISTORY;
-        self.x[XH..XH + b].copy_from_slice(peaks);
-        // Stage 1: mid[n0 - 32 + i] lies between x[XH - 32 + i] and the sample after it.
-        let groups = b - b % 4;
-        for i in (0..groups).step_by(4) {
-            half_band::fold_long4(&self.stage1, &self.x, XH - STAGE1_PAIRS + i).store(&mut self.mid, MH + i);
-        }
-        for i in groups..b {
-            self.mid[MH + i] = half_band::fold_long1(&self.stage1_scalar, &self.x, XH - STAGE1_PAIRS + i);
-        }
-        // Stage 2 and the refinement for s = n0 - 34 + i: x[s + d] is x[XH - 34 + i + d],
-        // mid[s + d] is mid[2 + i + d].
-        let xs = XH - STAGE1_PAIRS - 2;
-        let h = self.stage2.map(F4::splat);
-        let mut tail = F4::splat(self.previous_tail);
-        let mut delayed = F4::splat(self.delayed_peak);
-        for i in (0..groups).step_by(4) {
-            let x = |d: isize| F4::load(&self.x, (xs + i).wrapping_add_signed(d));
-            let mid = |d: isize| F4::load(&self.mid, (2 + i).wrapping_add_signed(d));
-            // The 4x points between x[s] and mid[s] (even) and between mid[s] and x[s + 1] (odd),
-            // pairs in the order `half_band::fold2` takes them.
-            let (x0, m0, x1) = (x(0), mid(0), x(1));
-            let even = [(x0, m0), (mid(-1), x1), (x(-1), mid(1)), (mid(-2), x(2))];
-            let odd = [(m0, x1), (x0, mid(1)), (mid(-1), x(2)), (x(-1), mid(2))];
-            let fold = |pairs: [(F4, F4); 4]| {
-                let mut acc = F4::splat(0.0);
-                for (hk, (a, b)) in h.iter().zip(pairs) {
-                    acc = acc.add(hk.mul(a.add(b)));
-                }
-                acc
-            };
-            let (q_even, q_odd) = (fold(even), fold(odd));
-            let grid = [q_odd.shift_in(tail), x0, q_even, m0, q_odd, x1];
-            tail = q_odd;
-            let estimate = refine4(&grid);
-            estimate.shift_in(delayed).store(peaks, i);
-            delayed = estimate;
-        }
-        self.previous_tail = tail.to_array()[3];
-        self.delayed_peak = delayed.to_array()[3];
-        // The tail reads the buffers at offsets from i, as the vector loop does.
-        #[allow(clippy::needless_range_loop)]
-        for i in groups..b {
-            let x = |d: usize| self.x[xs + i + d - 2];
-            let mid = |d: usize| self.mid[i + d];
-            // Offsets shifted by 2 so they stay unsigned: x(2) is x[s], mid(2) is mid[s].
-            let pairs = |p: [(f32, f32); 4]| {
-                let mut acc = 0.0f32;
-                for (hk, (a, b)) in self.stage2.iter().zip(p) {
-                    acc += hk * (a + b);
-                }
-                acc
-            };
-            let q_even = pairs([(x(2), mid(2)), (mid(1), x(3)), (x(1), mid(3)), (mid(0), x(4))]);
-            let q_odd = pairs([(mid(2), x(3)), (x(2), mid(3)), (mid(1), x(4)), (x(1), mid(4))]);
-            let grid = [self.previous_tail, x(2), q_even, mid(2), q_odd, x(3)];
-            self.previous_tail = q_odd;
-            peaks[i] = std::mem::replace(&mut self.delayed_peak, refine(&grid));
-        }
-        self.x.copy_within(b..b + XH, 0);
-        self.mid.copy_within(b..b + MH, 0);
-    }
-}
-
-/// [`refine`] on four intervals at once (lane i of every grid point belongs to interval i):
-/// the same comparisons and arithmetic, so the same result.
-#[inline(always)]
-fn refine4(g: &[F4; 6]) -> F4 {
-    let abs = g.map(F4::abs);
-    let (mut a, mut b, mut c) = (abs[0], abs[1], abs[2]);
-    for p in 2..5 {
-        let better = abs[p].gt(b);
-        a = better.select(abs[p - 1], a);
-        // Where `better` is clear the two are equal or b is larger: the maximum is the select.
-        b = b.max(abs[p]);
-        c = better.select(abs[p + 1], c);
-    }
-    let curvature = a.sub(b.mul(F4::splat(2.0))).add(c);
-    let peaked = F4::splat(0.0).gt(curvature).and(b.ge(a)).and(b.ge(c));
-    let d = a.sub(c);
-    let refined = b.sub(d.mul(d).div(F4::splat(8.0).mul(curvature)));
-    peaked.select(refined, b)
-}
-
 #[inline(always)]
 fn first<const N: usize>(s: &[f32]) -> &[f32; N] {
     s.first_chunk::<N>().expect("grid offsets are checked at compile time")
@@ -416,7 +262,7 @@ fn first<const N: usize>(s: &[f32]) -> &[f32; N] {
 /// the next sample. The parabola goes through the largest of the interval's points and its two
 /// neighbours.
 #[inline(always)]
-fn refine<const N: usize>(g: &[f32; N]) -> f32 {
+pub(super) fn refine<const N: usize>(g: &[f32; N]) -> f32 {
     let mut best = 1;
     let mut best_abs = g[1].abs();
     // An index loop: the equivalent iterator chain (enumerate/skip/take) was not unrolled and
@@ -514,36 +360,6 @@ mod tests {
             for i in switch_at..signal.len() {
                 assert_eq!(refilled.push(signal[i]), reference[i], "ratio {ratio} at {i}");
             }
-        }
-    }
-
-    /// The block detector is the 4x per-sample detector, bit for bit, for any block split.
-    #[test]
-    fn block_detector_matches_the_per_sample_detector_exactly() {
-        let mut rng = crate::dsp::rng::XorShift32::new(17);
-        let signal: Vec<f32> = (0..20_000)
-            .map(|i| {
-                let tone = (i as f32 * 2.9).sin() * if (i / 3000) % 2 == 0 { 1.5 } else { 0.01 };
-                tone + 0.3 * rng.next_centered()
-            })
-            .collect();
-        let mut reference = PeakInterpolator::new(4);
-        let expected: Vec<f32> = signal.iter().map(|&x| reference.push(x)).collect();
-        let mut block = BlockPeakInterpolator4::new();
-        let mut peaks = signal.clone();
-        let mut pos = 0;
-        while pos < signal.len() {
-            let len = match rng.next_u32() % 4 {
-                0 => 1 + (rng.next_u32() % 7) as usize,
-                1 => 4 * (1 + (rng.next_u32() % 40) as usize),
-                _ => 1 + (rng.next_u32() % 400) as usize,
-            }
-            .min(signal.len() - pos);
-            block.process(&mut peaks[pos..pos + len]);
-            pos += len;
-        }
-        for i in 0..signal.len() {
-            assert_eq!(peaks[i].to_bits(), expected[i].to_bits(), "at {i}: {} vs {}", peaks[i], expected[i]);
         }
     }
 

@@ -22,13 +22,17 @@
 //!   lookahead and oversampling settings.
 //! - Speed: audio is walked in chunks of up to 128 frames and every step (smoothers, delay
 //!   lines, detector, requirement, gain path, output) is its own loop over the chunk, so the
-//!   detector and the conversions run four samples at a time and nothing dispatches per sample.
+//!   detector and the conversions run four (SSE) or eight (AVX) samples at a time and nothing
+//!   dispatches per sample.
 //!   The 4x detector has a block form that computes the same estimates bit for bit; the
 //!   fully linked case (the default) runs one gain path for both channels.
 
+use super::block_interpolator::{BlockPeakInterpolator4, BLOCK_CAPACITY};
+use super::f4::{fast_log2 as lanes_log2, Lanes, F4};
+#[cfg(target_arch = "x86_64")]
+use super::f8::F8;
 use super::gain_path::{GainPath, ReleaseSettings};
-use super::half_band::F4;
-use super::interpolator::{BlockPeakInterpolator4, PeakInterpolator, BLOCK_CAPACITY, HISTORY_SAMPLES};
+use super::interpolator::{PeakInterpolator, HISTORY_SAMPLES};
 use super::math::{db_to_gain, fast_log2, gain_to_db};
 use super::smoother::LinearSmoother;
 use std::ops::{Add, Mul, Sub};
@@ -73,6 +77,15 @@ impl Oversampling {
 
 /// The ratio whose detector runs in block form (`BlockPeakInterpolator4`).
 const BLOCK_RATIO_INDEX: usize = Oversampling::X4.index();
+
+/// Slot in `Limiter::detectors` of a ratio without a block form.
+const fn per_sample_slot(ratio_index: usize) -> usize {
+    match ratio_index {
+        0 => 0,
+        1 => 1,
+        _ => 2,
+    }
+}
 
 /// Worst-case under-read of the detector (dB) for content up to 0.45·fs, per ratio index, plus
 /// an allowance for gain modulation over the interpolation kernel. Verified by
@@ -192,12 +205,15 @@ pub struct Limiter {
     settings: LimiterSettings,
     latency: usize,
     detector_delay: usize,
-    /// One interpolator per ratio per channel, all allocated up front so a ratio change needs
-    /// no allocation; only the active one runs, the others are refilled from the delay line.
-    detectors: [[PeakInterpolator; 4]; 2],
-    /// The 4x detector (the default ratio) in its block form: same estimates, a fraction of
-    /// the cost. Used instead of `detectors[ch][2]`.
+    /// Per-sample interpolators for the ratios without a block form (1x, 2x, 8x; see
+    /// `per_sample_slot`), per channel, all allocated up front so a ratio change needs no
+    /// allocation; only the active one runs, the others are refilled from the delay line.
+    detectors: [[PeakInterpolator; 3]; 2],
+    /// The 4x detector (the default ratio) in its block form: the per-sample 4x estimates,
+    /// bit for bit, at a fraction of the cost.
     block_detectors: [BlockPeakInterpolator4; 2],
+    /// The CPU has AVX: the vector loops run on eight lanes.
+    avx: bool,
     scratch: Box<Scratch>,
     active_ratio: usize,
     gain_paths: [GainPath; 2],
@@ -227,7 +243,9 @@ impl Limiter {
         let detector_delay = PeakInterpolator::latency_samples();
         let gain_path = GainPath::new(sample_rate, max_lookahead, GUARD_SAMPLES);
         let latency = detector_delay + gain_path.delay_samples();
-        let detectors = || [1, 2, 4, 8].map(PeakInterpolator::new);
+        let detectors = || [1, 2, 8].map(PeakInterpolator::new);
+        let block_detector = BlockPeakInterpolator4::new();
+        let avx = block_detector.uses_avx();
         // The audio and drive rings also refill a newly chosen detector (`switch_detector`).
         let history = (latency + 1).max(HISTORY_SAMPLES);
         let mut limiter = Self {
@@ -236,7 +254,8 @@ impl Limiter {
             latency,
             detector_delay,
             detectors: [detectors(), detectors()],
-            block_detectors: [BlockPeakInterpolator4::new(), BlockPeakInterpolator4::new()],
+            block_detectors: [block_detector.clone(), block_detector],
+            avx,
             scratch: Scratch::new(),
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
@@ -345,7 +364,7 @@ impl Limiter {
                 det.reset();
                 det.process(&mut recent);
             } else {
-                let det = &mut self.detectors[ch][ratio_index];
+                let det = &mut self.detectors[ch][per_sample_slot(ratio_index)];
                 det.reset();
                 recent.iter().for_each(|&x| {
                     det.push(x);
@@ -398,7 +417,7 @@ impl Limiter {
             if self.active_ratio == BLOCK_RATIO_INDEX {
                 self.block_detectors[ch].process(driven);
             } else {
-                let det = &mut self.detectors[ch][self.active_ratio];
+                let det = &mut self.detectors[ch][per_sample_slot(self.active_ratio)];
                 for d in driven.iter_mut() {
                     *d = det.push(*d);
                 }
@@ -409,9 +428,7 @@ impl Limiter {
         let ceiling = &sc.detect_ceiling[..n];
         if fully_linked {
             // Both channels get the gain the louder one needs: one requirement, one gain path.
-            for (((g, &pl), &pr), &c) in gains_l[..n].iter_mut().zip(&peaks_l[..n]).zip(&peaks_r[..n]).zip(ceiling) {
-                *g = requirement_log2(c, pl.max(pr));
-            }
+            linked_requirements(self.avx, ceiling, &peaks_l[..n], &peaks_r[..n], &mut gains_l[..n]);
             self.gain_paths[0].process(&mut gains_l[..n]);
             gains_r[..n].copy_from_slice(&gains_l[..n]);
         } else {
@@ -467,6 +484,42 @@ fn smoothed(smoother: &mut LinearSmoother, out: &mut [f32]) {
         out.iter_mut().for_each(|v| *v = smoother.next());
     } else {
         out.fill(smoother.current());
+    }
+}
+
+/// `out[i]` = [`requirement_log2`] of the louder channel, on eight AVX lanes where `avx` (only
+/// set when the CPU has it), four SSE lanes otherwise; every lane computes what the scalar
+/// function does.
+fn linked_requirements(avx: bool, ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx {
+        // SAFETY: `avx` is only set when the CPU has AVX (`Limiter::new`).
+        unsafe { linked_requirements_avx(ceiling_log2, left, right, out) };
+        return;
+    }
+    let _ = avx;
+    linked_requirements_lanes::<F4>(ceiling_log2, left, right, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn linked_requirements_avx(ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
+    linked_requirements_lanes::<F8>(ceiling_log2, left, right, out);
+}
+
+#[inline(always)]
+fn linked_requirements_lanes<V: Lanes>(ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
+    let n = out.len().min(ceiling_log2.len()).min(left.len()).min(right.len());
+    let groups = n - n % V::N;
+    let tiny = V::splat(1e-30);
+    for i in (0..groups).step_by(V::N) {
+        // As `pl.max(pr).max(1e-30)` for every non-NaN peak, and never NaN.
+        let peak = V::load(left, i).max(tiny).max(V::load(right, i).max(tiny));
+        let required = V::load(ceiling_log2, i) - lanes_log2(peak);
+        required.min(V::splat(0.0)).store(out, i);
+    }
+    for i in groups..n {
+        out[i] = requirement_log2(ceiling_log2[i], left[i].max(right[i]));
     }
 }
 

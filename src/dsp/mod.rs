@@ -2,6 +2,7 @@
 //! the plugin framework, so the plugin, the CLI, the tests and the benchmarks drive it alike.
 
 pub mod analog;
+pub mod block_interpolator;
 pub mod compressor;
 pub mod compressor_band;
 pub mod compressor_bank;
@@ -16,6 +17,9 @@ pub mod eq_band;
 pub mod eq_curve;
 pub mod eq_design;
 pub mod eq_settings;
+pub mod f4;
+#[cfg(target_arch = "x86_64")]
+pub mod f8;
 pub mod gain_path;
 pub mod half_band;
 pub mod halfband;
