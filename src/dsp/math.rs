@@ -47,14 +47,17 @@ pub fn sanitize(x: f32) -> f32 {
 }
 
 /// The chain's input guard: garbage (NaN, ±Inf, or beyond ±[`MAX_INPUT_MAGNITUDE`], +60 dBFS,
-/// which no real mix reaches) becomes silence. Silence rather than a clamp: a clamped ±1e30
+/// which no real mix reaches) and subnormals become silence. Silence rather than a clamp: a clamped ±1e30
 /// burst would drive every detector 60 dB into gain reduction and come out as a full-scale
 /// square at the ceiling, then take seconds of release to recover; read as silence, the chain
 /// treats a broken upstream plugin exactly like a dropout and is back to normal at once.
 #[inline]
 pub fn reject_garbage(x: f32) -> f32 {
-    // NaN fails the comparison, so it lands on 0 too.
-    if x.abs() <= MAX_INPUT_MAGNITUDE {
+    // NaN fails the comparisons, so it lands on 0 too. Subnormal input (below about -758 dBFS)
+    // is flushed as well, in software, since hosts set FTZ but rarely DAZ: a denormal input
+    // would otherwise slow every multiply of every stage it passes through.
+    let a = x.abs();
+    if (f32::MIN_POSITIVE..=MAX_INPUT_MAGNITUDE).contains(&a) {
         x
     } else {
         0.0
@@ -142,10 +145,10 @@ mod tests {
         assert_eq!(sanitize(f32::INFINITY), 0.0);
         assert_eq!(sanitize(-1e30), -MAX_INPUT_MAGNITUDE);
         assert_eq!(sanitize(0.25), 0.25);
-        for garbage in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1000.5] {
+        for garbage in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1000.5, 1e-40, -3e-42] {
             assert_eq!(reject_garbage(garbage), 0.0, "{garbage}");
         }
-        for fine in [0.0, -1.0, 999.0, 1e-40] {
+        for fine in [0.0, -1.0, 999.0, 2e-38] {
             assert_eq!(reject_garbage(fine), fine);
         }
     }
