@@ -298,6 +298,34 @@ mod tests {
         }
     }
 
+    /// Runs a 2:1 decimator over `x` in awkward block sizes (the same input on both channels,
+    /// which must come out equal) and returns the left output.
+    fn decimate_in_odd_blocks(x: &[f32], mut process: impl FnMut(&[f32], &mut [f32], &mut [f32])) -> Vec<f32> {
+        let n = x.len() / 2;
+        let mut y = vec![0.0f32; n];
+        let mut pos = 0;
+        for len in [64, 3, 41, 64, 1, 64, 63].iter().cycle() {
+            let len = (*len).min(n - pos);
+            let mut right = vec![0.0f32; len];
+            process(&x[2 * pos..2 * (pos + len)], &mut y[pos..pos + len], &mut right);
+            assert_eq!(&right[..], &y[pos..pos + len]);
+            pos += len;
+            if pos == n {
+                break;
+            }
+        }
+        y
+    }
+
+    /// Output sample n equals the full kernel `h` convolved with `x` at input sample 2n.
+    fn assert_decimation_is_direct_convolution(x: &[f32], y: &[f32], h: &[f64]) {
+        for (n, &got) in y.iter().enumerate() {
+            let m = 2 * n;
+            let expected: f64 = (0..h.len()).filter(|&i| i <= m).map(|i| h[i] * x[m - i] as f64).sum();
+            assert!((got as f64 - expected).abs() < 1e-5, "n={n} got={got} expected={expected}");
+        }
+    }
+
     /// Polyphase decimation must equal direct convolution followed by keeping the even samples.
     #[test]
     fn downsampler_matches_direct_convolution() {
@@ -306,24 +334,8 @@ mod tests {
         let mut down = HalfbandDownsampler::new(&side, 64);
         let mut rng = crate::dsp::rng::XorShift32::new(11);
         let x: Vec<f32> = (0..600).map(|_| rng.next_centered()).collect();
-        let mut y = vec![0.0f32; 300];
-        let mut pos = 0;
-        for len in [64, 3, 41, 64, 1, 64, 63].iter().cycle() {
-            let len = (*len).min(300 - pos);
-            let mut right = vec![0.0f32; len];
-            let input = &x[2 * pos..2 * (pos + len)];
-            down.process([input, input], [&mut y[pos..pos + len], &mut right]);
-            assert_eq!(&right[..], &y[pos..pos + len]);
-            pos += len;
-            if pos == 300 {
-                break;
-            }
-        }
-        for (n, &got) in y.iter().enumerate() {
-            let m = 2 * n;
-            let expected: f64 = (0..h.len()).filter(|&i| i <= m).map(|i| h[i] * x[m - i] as f64).sum();
-            assert!((got as f64 - expected).abs() < 1e-5, "n={n} got={got} expected={expected}");
-        }
+        let y = decimate_in_odd_blocks(&x, |input, left, right| down.process([input, input], [left, right]));
+        assert_decimation_is_direct_convolution(&x, &y, &h);
     }
 
     #[test]
@@ -356,24 +368,8 @@ mod tests {
         assert_eq!(down.latency_high_rate(), c);
         let mut rng = crate::dsp::rng::XorShift32::new(13);
         let x: Vec<f32> = (0..800).map(|_| rng.next_centered()).collect();
-        let mut y = vec![0.0f32; 400];
-        let mut pos = 0;
-        for len in [64, 3, 41, 64, 1, 64, 63].iter().cycle() {
-            let len = (*len).min(400 - pos);
-            let mut right = vec![0.0f32; len];
-            let input = &x[2 * pos..2 * (pos + len)];
-            down.process([input, input], [&mut y[pos..pos + len], &mut right]);
-            assert_eq!(&right[..], &y[pos..pos + len]);
-            pos += len;
-            if pos == 400 {
-                break;
-            }
-        }
-        for (n, &got) in y.iter().enumerate() {
-            let m = 2 * n;
-            let expected: f64 = (0..h.len()).filter(|&i| i <= m).map(|i| h[i] * x[m - i] as f64).sum();
-            assert!((got as f64 - expected).abs() < 1e-5, "n={n} got={got} expected={expected}");
-        }
+        let y = decimate_in_odd_blocks(&x, |input, left, right| down.process([input, input], [left, right]));
+        assert_decimation_is_direct_convolution(&x, &y, &h);
     }
 
     /// Both builds of the FIR kernel (portable, and AVX2 + FMA where the CPU has it) equal the

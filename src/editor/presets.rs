@@ -80,10 +80,7 @@ impl PresetBar {
     }
 
     pub fn set_target(&self, target: Option<f32>) {
-        let mut session = self.session();
-        if session.target_lufs != target {
-            session.target_lufs = target;
-        }
+        self.session().target_lufs = target;
     }
 
     fn current_index(&self) -> Option<usize> {

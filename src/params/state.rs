@@ -19,6 +19,7 @@ use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::{ParamPtr, Params, PluginState};
 
 use super::{EditorSize, LacquerParams};
+use crate::presets::choice_normalized;
 use crate::presets::session::PresetSession;
 
 /// The state layout this build writes.
@@ -101,16 +102,10 @@ unsafe fn check_value(ptr: ParamPtr, value: &ParamValue) -> Check {
                 }
             }
             (ParamPtr::BoolParam(_), ParamValue::Bool(_)) => Check::Keep,
-            (ParamPtr::EnumParam(p), ParamValue::String(choice)) => {
-                let before = ptr.unmodulated_normalized_value();
-                let known = (*p).set_from_id(choice);
-                ptr._internal_set_normalized_value(before);
-                if known {
-                    Check::Keep
-                } else {
-                    Check::Drop(format!("unknown choice {choice:?}"))
-                }
-            }
+            (ParamPtr::EnumParam(_), ParamValue::String(choice)) => match choice_normalized(ptr, choice) {
+                Some(_) => Check::Keep,
+                None => Check::Drop(format!("unknown choice {choice:?}")),
+            },
             (ParamPtr::EnumParam(p), ParamValue::I32(index)) => {
                 if (0..(*p).len() as i32).contains(index) {
                     Check::Keep

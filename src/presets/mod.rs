@@ -237,21 +237,27 @@ unsafe fn to_normalized(ptr: ParamPtr, id: &str, value: &PresetValue) -> Result<
                 }
                 Ok(ptr.preview_normalized(v))
             }
-            (ParamPtr::EnumParam(p), PresetValue::Choice(choice)) => {
-                let before = ptr.unmodulated_normalized_value();
-                let known = (*p).set_from_id(choice);
-                let by_id = ptr.unmodulated_normalized_value();
-                // Put the scratch parameter back; only the computed value is wanted.
-                ptr._internal_set_normalized_value(before);
-                if known {
-                    Ok(by_id)
-                } else {
-                    ptr.string_to_normalized_value(choice)
-                        .ok_or_else(|| format!("parameter '{id}' has no choice {choice:?} (see `lacquer params`)"))
-                }
-            }
+            (ParamPtr::EnumParam(_), PresetValue::Choice(choice)) => choice_normalized(ptr, choice)
+                .or_else(|| ptr.string_to_normalized_value(choice))
+                .ok_or_else(|| format!("parameter '{id}' has no choice {choice:?} (see `lacquer params`)")),
             (_, value) => Err(format!("parameter '{id}' cannot take the value {value:?}")),
         }
+    }
+}
+
+/// The normalized value of an enum parameter's choice given by its stable ID, or `None` if the
+/// parameter has no such ID (or is not an enum). The parameter's own value is left as it was.
+///
+/// # Safety
+/// `ptr` must point to a live parameter that nothing else writes meanwhile (a scratch set).
+pub(crate) unsafe fn choice_normalized(ptr: ParamPtr, choice: &str) -> Option<f32> {
+    let ParamPtr::EnumParam(p) = ptr else { return None };
+    unsafe {
+        let before = ptr.unmodulated_normalized_value();
+        let known = (*p).set_from_id(choice);
+        let by_id = ptr.unmodulated_normalized_value();
+        ptr._internal_set_normalized_value(before);
+        known.then_some(by_id)
     }
 }
 
