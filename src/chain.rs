@@ -7,17 +7,17 @@
 //! word length (dither). Every stage has a constant latency; the chain's is their sum.
 
 use crate::dsp::compressor::{Compressor, CompressorSettings};
-use crate::dsp::delay::DelayLine;
 use crate::dsp::dither::{Dither, DitherSettings};
 use crate::dsp::eq::{Eq, EqSettings};
+use crate::dsp::filter::delay::DelayLine;
 use crate::dsp::limiter::{Limiter, LimiterSettings};
-use crate::dsp::loudness::LoudnessMeter;
-use crate::dsp::math::{db_to_gain, gain_to_db, reject_garbage};
-use crate::dsp::peak_window::PeakWindow;
+use crate::dsp::meter::loudness::LoudnessMeter;
+use crate::dsp::meter::peak_window::PeakWindow;
+use crate::dsp::meter::true_peak::max_abs;
 use crate::dsp::saturation::{Saturation, SaturationSettings};
-use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::stereo::{StereoSettings, StereoWidth};
-use crate::dsp::true_peak_meter::max_abs;
+use crate::dsp::util::math::{db_to_gain, gain_to_db, reject_garbage};
+use crate::dsp::util::smoother::LinearSmoother;
 use crate::dsp::MAX_CHUNK;
 
 /// Gain ramps (input/output gain) take this long, whatever the size of the change.
@@ -134,8 +134,6 @@ pub struct ChainMeters {
     pub safety_clips: u64,
     /// Per-band compressor gain reduction (positive dB; band 0 = whole signal in single-band).
     pub compressor_gain_reduction_db: [f32; 3],
-    /// Output correlation from the stereo stage (-1..+1).
-    pub stereo_correlation: f32,
     pub input_loudness: LoudnessReadings,
     pub output_loudness: LoudnessReadings,
 }
@@ -355,7 +353,6 @@ impl Chain {
         m.limiter_max_gain_reduction_db = self.limiter.max_gain_reduction_db();
         m.safety_clips = self.limiter.safety_clip_count();
         m.compressor_gain_reduction_db = self.compressor.gain_reduction_db();
-        m.stereo_correlation = self.stereo.correlation();
         m.input_loudness = LoudnessReadings::read(&self.loudness_in);
         m.output_loudness = LoudnessReadings::read(&self.loudness_out);
         self.meters.input_peak = [0.0; 2];

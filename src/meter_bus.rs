@@ -22,8 +22,6 @@ pub struct MeterBus {
     pub safety_clips: AtomicU64,
     /// Compressor gain reduction per band (positive dB).
     pub compressor_gain_reduction_db: [AtomicF32; 3],
-    /// Output correlation of the stereo stage (-1..+1).
-    pub stereo_correlation: AtomicF32,
     pub sample_rate: AtomicF32,
     pub input_loudness: LoudnessAtomics,
     pub output_loudness: LoudnessAtomics,
@@ -53,7 +51,6 @@ impl MeterBus {
             limiter_max_gain_reduction_db: AtomicF32::new(0.0),
             safety_clips: AtomicU64::new(0),
             compressor_gain_reduction_db: [AtomicF32::new(0.0), AtomicF32::new(0.0), AtomicF32::new(0.0)],
-            stereo_correlation: AtomicF32::new(0.0),
             sample_rate: AtomicF32::new(48_000.0),
             input_loudness: LoudnessAtomics::default(),
             output_loudness: LoudnessAtomics::default(),
@@ -77,7 +74,6 @@ impl MeterBus {
         for (atomic, &gr) in self.compressor_gain_reduction_db.iter().zip(&m.compressor_gain_reduction_db) {
             atomic.store(gr, Ordering::Relaxed);
         }
-        self.stereo_correlation.store(m.stereo_correlation, Ordering::Relaxed);
         self.input_loudness.store(&m.input_loudness);
         self.output_loudness.store(&m.output_loudness);
     }

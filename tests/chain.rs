@@ -99,11 +99,11 @@ fn gain_changes_are_smoothed() {
         s.output_gain_db = output_gain;
         chain.set_settings(&s);
         run(&mut chain, &mut l[3000..], &mut r[3000..], 7);
-        let end = lacquer::dsp::math::db_to_gain(input_gain) * lacquer::dsp::math::db_to_gain(output_gain);
+        let end = lacquer::dsp::util::math::db_to_gain(input_gain) * lacquer::dsp::util::math::db_to_gain(output_gain);
         // 20 ms ramps; with both gains moving the product's slope is at most the sum of both.
         let ramp = 0.020 * fs;
-        let g_in = lacquer::dsp::math::db_to_gain(input_gain);
-        let g_out = lacquer::dsp::math::db_to_gain(output_gain);
+        let g_in = lacquer::dsp::util::math::db_to_gain(input_gain);
+        let g_out = lacquer::dsp::util::math::db_to_gain(output_gain);
         let bound = level * ((g_in - 1.0).abs() * g_out.max(1.0) + (g_out - 1.0).abs() * g_in.max(1.0)) / ramp;
         let mut worst = 0.0f32;
         for w in l[3000..].windows(2) {

@@ -231,7 +231,6 @@ fn meters_show_the_values_on_the_bus() {
         limiter_max_gain_reduction_db: -7.9,
         safety_clips: 0,
         compressor_gain_reduction_db: [2.5, 0.0, 6.5],
-        stereo_correlation: 0.0,
         input_loudness: loud_in,
         output_loudness: loud_out,
     });

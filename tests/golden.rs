@@ -46,7 +46,7 @@ fn programme(rate: u32) -> [Vec<f32>; 2] {
     let fs = rate as f64;
     let tau = std::f64::consts::TAU;
     let mut rng = Mix64(0x1acc_0e12);
-    let mut out = [vec![0.0f32; n], vec![0.0f32; n]];
+    let (mut left, mut right) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
         let t = i as f64 / fs;
         let beat = t % 0.5;
@@ -57,18 +57,23 @@ fn programme(rate: u32) -> [Vec<f32>; 2] {
         let pad = [220.0, 277.2, 329.6].iter().map(|f| (tau * f * t).sin()).sum::<f64>() * 0.08;
         let pad_r = [220.7, 276.5, 330.4].iter().map(|f| (tau * f * t).sin()).sum::<f64>() * 0.08;
         let gate = if (1.6..1.9).contains(&t) { 0.05 } else { 1.0 };
-        out[0][i] = ((kick + hat + bass + pad) * gate) as f32;
-        out[1][i] = ((kick + 0.8 * hat + bass + pad_r) * gate) as f32;
+        left.push(((kick + hat + bass + pad) * gate) as f32);
+        right.push(((kick + 0.8 * hat + bass + pad_r) * gate) as f32);
     }
-    out
+    [left, right]
 }
 
 fn write_float_wav(path: &Path, rate: u32, channels: &[Vec<f32>; 2]) {
-    let spec = hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(path, spec).expect("create input");
-    for i in 0..channels[0].len() {
-        w.write_sample(channels[0][i]).unwrap();
-        w.write_sample(channels[1][i]).unwrap();
+    for (&l, &r) in channels[0].iter().zip(&channels[1]) {
+        w.write_sample(l).unwrap();
+        w.write_sample(r).unwrap();
     }
     w.finalize().unwrap();
 }
@@ -184,12 +189,18 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         ("defaults", vec!["--format", "32f"]),
         ("drive8", vec!["--format", "32f", "--set", "lim_drive=8"]),
-        ("drive12-8x-release", vec!["--format", "32f", "--set", "lim_drive=12", "--set", "lim_os=8x", "--set", "lim_auto_rel=false"]),
+        (
+            "drive12-8x-release",
+            vec!["--format", "32f", "--set", "lim_drive=12", "--set", "lim_os=8x", "--set", "lim_auto_rel=false"],
+        ),
         ("punchy-pop", vec!["--format", "32f", "--preset", "punchy-pop", "--no-target"]),
         ("warm-tape", vec!["--format", "32f", "--preset", "warm-tape", "--no-target"]),
         ("wide-bright", vec!["--format", "32f", "--preset", "wide-bright", "--no-target"]),
         ("loud-edm", vec!["--format", "32f", "--preset", "loud-edm", "--no-target"]),
-        ("glue-limiter-off", vec!["--format", "32f", "--preset", "gentle-glue", "--no-target", "--set", "lim_bypass=true"]),
+        (
+            "glue-limiter-off",
+            vec!["--format", "32f", "--preset", "gentle-glue", "--no-target", "--set", "lim_bypass=true"],
+        ),
         ("vinyl", vec!["--format", "32f", "--preset", "vinyl-pre-master", "--no-target"]),
         ("cd16-shaped", vec!["--format", "16", "--set", "lim_drive=6", "--set", "out_shape=true"]),
     ]
@@ -224,7 +235,15 @@ fn golden_renders_match_recorded_fingerprints() {
     }
     // One render through the loudness search a preset's target starts.
     let output = dir.path().join("target-search.wav");
-    lacquer(&["master", inputs[1].1.to_str().unwrap(), output.to_str().unwrap(), "--format", "32f", "--preset", "transparent-streaming"]);
+    lacquer(&[
+        "master",
+        inputs[1].1.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--format",
+        "32f",
+        "--preset",
+        "transparent-streaming",
+    ]);
     let (channels, samples) = read_wav(&output);
     rendered.push(("programme48000/transparent-streaming-target".into(), fingerprint(channels, &samples)));
 
@@ -236,7 +255,8 @@ fn golden_renders_match_recorded_fingerprints() {
         return;
     }
 
-    let recorded = parse_fingerprints(&std::fs::read_to_string(fingerprint_path()).expect("tests/golden/fingerprints.txt"));
+    let recorded =
+        parse_fingerprints(&std::fs::read_to_string(fingerprint_path()).expect("tests/golden/fingerprints.txt"));
     assert_eq!(recorded.len(), rendered.len(), "number of golden renders changed");
     let mut failures = Vec::new();
     let mut exact = 0;

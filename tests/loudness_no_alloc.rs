@@ -4,8 +4,8 @@
 //! "could the plugin use it on the audio thread" decision recorded in the docs.
 
 use assert_no_alloc::{assert_no_alloc, AllocDisabler};
-use lacquer::dsp::loudness::LoudnessMeter;
-use lacquer::dsp::rng::XorShift32;
+use lacquer::dsp::meter::loudness::LoudnessMeter;
+use lacquer::dsp::util::rng::XorShift32;
 
 #[global_allocator]
 static A: AllocDisabler = AllocDisabler;

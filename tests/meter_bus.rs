@@ -45,7 +45,6 @@ fn meters(k: usize) -> ChainMeters {
         limiter_max_gain_reduction_db: v,
         safety_clips: k as u64,
         compressor_gain_reduction_db: [v, v, v],
-        stereo_correlation: v,
         input_loudness: loudness,
         output_loudness: loudness,
     }

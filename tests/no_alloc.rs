@@ -13,7 +13,7 @@ use common::TestRng;
 use lacquer::chain::{Chain, Settings};
 use lacquer::dsp::dither::WordLength;
 use lacquer::dsp::limiter::Oversampling;
-use lacquer::dsp::oversampler::OversamplingFactor;
+use lacquer::dsp::resample::oversampler::OversamplingFactor;
 use lacquer::meter_bus::MeterBus;
 
 #[global_allocator]

@@ -12,12 +12,12 @@ mod common;
 
 use common::TestRng;
 use lacquer::chain::{Chain, Settings};
-use lacquer::dsp::compressor_band::BandSettings as CompressorBand;
+use lacquer::dsp::compressor::band::CompressorBandSettings as CompressorBand;
+use lacquer::dsp::compressor::envelope::Detector;
 use lacquer::dsp::dither::WordLength;
-use lacquer::dsp::envelope::Detector;
-use lacquer::dsp::eq_settings::{BandSettings as EqBand, ChannelMode, HighPassSlope, LowPassSlope};
+use lacquer::dsp::eq::settings::{ChannelMode, EqBandSettings as EqBand, HighPassSlope, LowPassSlope};
 use lacquer::dsp::limiter::Oversampling;
-use lacquer::dsp::oversampler::OversamplingFactor;
+use lacquer::dsp::resample::oversampler::OversamplingFactor;
 
 const RATES: [f32; 5] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0];
 

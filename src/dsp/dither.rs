@@ -7,7 +7,7 @@
 //! so 0.5 LSB RMS), which is why it is the mastering default. Noise shaping feeds the previous
 //! error back through (1 - z⁻¹), moving the noise away from low frequencies towards Nyquist.
 
-use super::rng::XorShift32;
+use crate::dsp::util::rng::XorShift32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WordLength {

@@ -3,7 +3,7 @@
 use nice_plug::prelude::*;
 
 use super::{db_param, freq_param, pct_param};
-use crate::dsp::oversampler::OversamplingFactor;
+use crate::dsp::resample::oversampler::OversamplingFactor;
 use crate::dsp::saturation::SaturationSettings;
 use crate::dsp::stereo::StereoSettings;
 

@@ -4,9 +4,9 @@
 use nice_plug::prelude::*;
 
 use super::{db_param, freq_param, ms_param, pct_param};
+use crate::dsp::compressor::band::CompressorBandSettings;
+use crate::dsp::compressor::envelope::Detector;
 use crate::dsp::compressor::CompressorSettings;
-use crate::dsp::compressor_band::BandSettings;
-use crate::dsp::envelope::Detector;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetectorChoice {
@@ -39,7 +39,7 @@ pub struct CompressorBandParams {
 }
 
 impl CompressorBandParams {
-    fn new(name: &str, b: &BandSettings) -> Self {
+    fn new(name: &str, b: &CompressorBandSettings) -> Self {
         Self {
             threshold_db: db_param(&format!("{name} Threshold"), b.threshold_db, -60.0, 0.0),
             ratio: FloatParam::new(
@@ -58,8 +58,8 @@ impl CompressorBandParams {
         }
     }
 
-    fn settings(&self) -> BandSettings {
-        BandSettings {
+    fn settings(&self) -> CompressorBandSettings {
+        CompressorBandSettings {
             threshold_db: self.threshold_db.value(),
             ratio: self.ratio.value(),
             knee_db: self.knee_db.value(),

@@ -4,7 +4,7 @@
 use nice_plug::prelude::*;
 
 use super::{db_param, freq_param};
-use crate::dsp::eq::{BandSettings, ChannelMode, EqSettings, HighPassSlope, LowPassSlope};
+use crate::dsp::eq::{ChannelMode, EqBandSettings, EqSettings, HighPassSlope, LowPassSlope};
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModeChoice {
@@ -60,7 +60,7 @@ pub struct EqBandParams {
 impl EqBandParams {
     /// `has_gain` is false for the pass filters: their gain parameter exists (same shape for
     /// every band, stable IDs) but is hidden from hosts and does nothing.
-    fn new(name: &str, b: &BandSettings, has_gain: bool) -> Self {
+    fn new(name: &str, b: &EqBandSettings, has_gain: bool) -> Self {
         let gain_db = db_param(&format!("{name} Gain"), b.gain_db, -18.0, 18.0);
         Self {
             enabled: BoolParam::new(format!("{name} On"), b.enabled),
@@ -76,8 +76,8 @@ impl EqBandParams {
         }
     }
 
-    fn settings(&self) -> BandSettings {
-        BandSettings {
+    fn settings(&self) -> EqBandSettings {
+        EqBandSettings {
             enabled: self.enabled.value(),
             freq_hz: self.freq_hz.value(),
             gain_db: self.gain_db.value(),

@@ -122,7 +122,7 @@ pub fn drums(fs: f64, seconds: f64, seed: u64) -> Vec<f32> {
 /// Every stage engaged and doing something audible.
 #[allow(clippy::field_reassign_with_default)]
 pub fn everything_on() -> lacquer::chain::Settings {
-    use lacquer::dsp::{dither::WordLength, limiter::Oversampling, oversampler::OversamplingFactor};
+    use lacquer::dsp::{dither::WordLength, limiter::Oversampling, resample::oversampler::OversamplingFactor};
     let mut s = lacquer::chain::Settings::default();
     s.input_gain_db = 3.0;
     s.eq.high_pass.enabled = true;

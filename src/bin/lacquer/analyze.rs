@@ -1,6 +1,6 @@
 //! File measurement: loudness (BS.1770-4 / EBU R128), true peak, sample peak, RMS.
 
-use lacquer::dsp::loudness::LoudnessMeter;
+use lacquer::dsp::meter::loudness::LoudnessMeter;
 use serde::Serialize;
 
 use crate::audio_io::Audio;

@@ -4,10 +4,10 @@
 //! sample only while it moves.
 
 use super::{SaturationSettings, TONE_RANGE_DB, TRIM_RANGE_DB};
-use crate::dsp::math::db_to_gain;
-use crate::dsp::post_filter::{TiltBlock, TiltCoefs};
-use crate::dsp::shaper::{CompensationTable, Curve, DRIVE_MAX_DB};
-use crate::dsp::smoother::LinearSmoother;
+use crate::dsp::saturation::curve::{CompensationTable, Curve, DRIVE_MAX_DB};
+use crate::dsp::saturation::post_filter::{TiltBlock, TiltCoefs};
+use crate::dsp::util::math::db_to_gain;
+use crate::dsp::util::smoother::LinearSmoother;
 use crate::dsp::MAX_CHUNK;
 
 /// Ramp for every continuous control: long enough that a full-range drive jump is inaudible as a
@@ -125,7 +125,7 @@ impl ControlBlock {
 }
 
 /// Ramped controls and the tables they are read through.
-pub(super) struct Controls {
+pub(super) struct SaturationControls {
     drive_db: LinearSmoother,
     character: LinearSmoother,
     tone_tilt_db: LinearSmoother,
@@ -140,7 +140,7 @@ pub(super) struct Controls {
     tilt_prewarp: f32,
 }
 
-impl Controls {
+impl SaturationControls {
     pub(super) fn new(sample_rate: f32, s: &SaturationSettings) -> Self {
         let smoother = |ms: f32, v: f32| LinearSmoother::new(sample_rate, ms, v);
         let mut controls = Self {

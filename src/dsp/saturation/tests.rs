@@ -2,7 +2,7 @@
 //! definitions, delayed-input nulls and alias levels measured with a low-sidelobe FFT.
 
 use super::*;
-use crate::dsp::shaper::tests::reference_curve;
+use crate::dsp::saturation::curve::tests::reference_curve;
 use realfft::RealFftPlanner;
 use std::f64::consts::PI;
 

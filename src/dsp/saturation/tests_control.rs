@@ -5,7 +5,7 @@ use super::tests::{max_step, run, settings, sine, stage, FS};
 use super::*;
 
 fn noise(len: usize, seed: u32) -> Vec<f32> {
-    let mut rng = crate::dsp::rng::XorShift32::new(seed);
+    let mut rng = crate::dsp::util::rng::XorShift32::new(seed);
     (0..len).map(|_| rng.next_centered()).collect()
 }
 

@@ -2,21 +2,21 @@
 //! once, and read back into the same [`EqSettings`] snapshot `params/eq.rs` makes.
 
 use super::{BANDS, BAND_COUNT};
-use crate::dsp::eq::{BandSettings, ChannelMode, EqSettings, HighPassSlope, LowPassSlope};
+use crate::dsp::eq::{ChannelMode, EqBandSettings, EqSettings, HighPassSlope, LowPassSlope};
 use crate::editor::controls::{Controls, ParamHandle};
 use crate::editor::ParamEdit;
 
 /// Position of a parameter in [`Controls::groups`].
 #[derive(Clone, Copy)]
-struct Slot(usize, usize);
+struct ParamSlot(usize, usize);
 
 struct BandSlots {
-    on: Slot,
-    freq: Slot,
+    on: ParamSlot,
+    freq: ParamSlot,
     /// The pass filters' gain is hidden (it does nothing), so it is not in the list.
-    gain: Option<Slot>,
-    q: Slot,
-    mode: Slot,
+    gain: Option<ParamSlot>,
+    q: ParamSlot,
+    mode: ParamSlot,
 }
 
 /// The handles of one band's editable parameters.
@@ -29,21 +29,21 @@ pub struct BandHandles<'a> {
 
 /// Where every EQ parameter sits in a [`Controls`].
 pub struct EqSlots {
-    bypass: Slot,
-    hp_slope: Slot,
-    lp_slope: Slot,
+    bypass: ParamSlot,
+    hp_slope: ParamSlot,
+    lp_slope: ParamSlot,
     bands: [BandSlots; BAND_COUNT],
 }
 
-fn find(controls: &Controls, id: &str) -> Option<Slot> {
+fn find(controls: &Controls, id: &str) -> Option<ParamSlot> {
     controls
         .groups
         .iter()
         .enumerate()
-        .find_map(|(g, (_, list))| list.iter().position(|p| p.id == id).map(|i| Slot(g, i)))
+        .find_map(|(g, (_, list))| list.iter().position(|p| p.id == id).map(|i| ParamSlot(g, i)))
 }
 
-fn get(controls: &Controls, slot: Slot) -> Option<&ParamHandle> {
+fn get(controls: &Controls, slot: ParamSlot) -> Option<&ParamHandle> {
     controls.groups.get(slot.0)?.1.get(slot.1)
 }
 
@@ -105,8 +105,8 @@ impl EqSlots {
     /// the declaration order of `params/eq.rs` (`tests/editor.rs` checks this against
     /// `EqParams::settings`).
     pub fn read(&self, c: &Controls) -> Option<EqSettings> {
-        let band = |b: &BandSlots| -> Option<BandSettings> {
-            Some(BandSettings {
+        let band = |b: &BandSlots| -> Option<EqBandSettings> {
+            Some(EqBandSettings {
                 enabled: plain(get(c, b.on)?) > 0.5,
                 freq_hz: plain(get(c, b.freq)?),
                 gain_db: match b.gain {
