@@ -10,7 +10,7 @@ use crate::dsp::compressor::{Compressor, CompressorSettings};
 use crate::dsp::dither::{Dither, DitherSettings};
 use crate::dsp::eq::{Eq, EqSettings};
 use crate::dsp::filter::delay::DelayLine;
-use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::limiter::{self, Limiter, LimiterSettings};
 use crate::dsp::meter::loudness::LoudnessMeter;
 use crate::dsp::meter::peak_window::PeakWindow;
 use crate::dsp::meter::true_peak::max_abs;
@@ -333,16 +333,13 @@ impl Chain {
             .set_target(db_to_gain(finite_or(s.output_gain_db, 0.0).clamp(MIN_OUTPUT_GAIN_DB, MAX_OUTPUT_GAIN_DB)));
         self.wet_mix.set_target(if s.bypass { 0.0 } else { 1.0 });
         self.delta_mix.set_target(if s.delta && !s.bypass { 1.0 } else { 0.0 });
-        // Quantisation after the limiter may move a sample by up to `max_error`: the limiter
-        // aims that much lower so the final output still respects the ceiling.
-        let mut limiter = s.limiter;
-        let ceiling = db_to_gain(finite_or(limiter.ceiling_db, -1.0).clamp(-20.0, 0.0));
-        limiter.ceiling_db = gain_to_db(ceiling - Dither::max_error(&s.dither));
         self.eq.set(&s.eq);
         self.compressor.set(&s.compressor);
         self.stereo.set(&s.stereo);
         self.saturation.set(&s.saturation);
-        self.limiter.set(&limiter);
+        // Quantisation after the limiter may move a sample by up to `max_error`: the limiter
+        // aims that much lower so the final output still respects the ceiling.
+        self.limiter.set_with_output_margin(&s.limiter, Dither::max_error(&s.dither));
         self.dither.set(&s.dither);
     }
 
@@ -412,7 +409,7 @@ impl Chain {
     fn apply_level_match(&mut self, channels: &mut [&mut [f32]], n: usize) {
         let block_peak = channels.iter().take(2).flat_map(|c| c[..n].iter()).fold(0.0f32, |m, x| m.max(x.abs()));
         self.recent_peak.push_block(block_peak, n);
-        let ceiling_db = finite_or(self.settings.limiter.ceiling_db, -1.0).clamp(-20.0, 0.0);
+        let ceiling_db = limiter::ceiling_db(&self.settings.limiter);
         // Monitoring may play a quiet master louder than its own ceiling, never over this.
         let monitor_peak_db = ceiling_db.max(LEVEL_MATCH_MAX_PEAK_DB);
         let window_full = self.metered_samples as f32 >= LEVEL_MATCH_WINDOW_S * self.sample_rate;

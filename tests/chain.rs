@@ -147,3 +147,38 @@ fn mono_layout_processes_one_channel() {
     let latency = chain.latency_samples();
     assert_null_against_delayed(&input, &buf, latency, "mono");
 }
+
+/// The quantiser after the limiter can move a sample by up to `Dither::max_error`, so the chain
+/// lowers the limiter's target by that much. At the lowest ceiling (-20 dBFS, sample-peak mode,
+/// where the limiter's output sits right at its target) the lowered target lies outside the
+/// ceiling parameter's range and must still reach the limiter: no quantised sample may exceed
+/// the ceiling, with or without noise shaping, at 16 and 24 bits.
+#[test]
+fn dither_margin_holds_at_the_lowest_ceiling() {
+    use lacquer::dsp::dither::WordLength;
+    use lacquer::dsp::limiter::MIN_CEILING_DB;
+    let fs = 48_000.0;
+    let n = 96_000;
+    let ceiling = 10f32.powf(MIN_CEILING_DB / 20.0);
+    for word_length in [WordLength::Bits16, WordLength::Bits24] {
+        for shaping in [false, true] {
+            let mut s = Settings::default();
+            s.limiter.ceiling_db = MIN_CEILING_DB;
+            s.limiter.true_peak = false;
+            s.limiter.drive_db = 12.0;
+            s.dither.word_length = word_length;
+            s.dither.noise_shaping = shaping;
+            let mut chain = Chain::new(fs, 512, 2);
+            chain.set_settings(&s);
+            chain.reset();
+            let (mut l, mut r) = stereo_noise(n, 0.9, 40);
+            run(&mut chain, &mut l, &mut r, 512);
+            let peak = l.iter().chain(&r).fold(0f32, |m, v| m.max(v.abs()));
+            // The limiter does work right at the ceiling (so the margin matters) ...
+            assert!(peak > 0.999 * ceiling, "{word_length:?} shaping {shaping}: peak {peak} not at the ceiling");
+            // ... and quantisation never carries a sample over it.
+            let overs = l.iter().chain(&r).filter(|v| v.abs() > ceiling).count();
+            assert_eq!(overs, 0, "{word_length:?} shaping {shaping}: {overs} samples over {ceiling} (peak {peak})");
+        }
+    }
+}

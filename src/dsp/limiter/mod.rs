@@ -42,6 +42,18 @@ use std::ops::{Add, Mul, Sub};
 
 pub const MIN_CEILING_DB: f32 = -20.0;
 pub const MAX_CEILING_DB: f32 = 0.0;
+/// The ceiling a non-finite setting falls back to.
+const FALLBACK_CEILING_DB: f32 = -1.0;
+
+/// The ceiling `s` asks for, inside `MIN_CEILING_DB..=MAX_CEILING_DB`. The one place the ceiling
+/// setting is interpreted: the limiter and the chain's level match both read it through here.
+pub fn ceiling_db(s: &LimiterSettings) -> f32 {
+    if s.ceiling_db.is_finite() {
+        s.ceiling_db.clamp(MIN_CEILING_DB, MAX_CEILING_DB)
+    } else {
+        FALLBACK_CEILING_DB
+    }
+}
 pub const MAX_LOOKAHEAD_MS: f32 = 5.0;
 pub const MIN_LOOKAHEAD_MS: f32 = 0.5;
 /// Samples on each side of a peak over which the gain is held flat (see `gain_path`).
@@ -206,6 +218,8 @@ impl Scratch {
 pub struct Limiter {
     sample_rate: f32,
     settings: LimiterSettings,
+    /// Taken off the ceiling (linear) for a quantiser that follows (see `set_with_output_margin`).
+    output_margin: f32,
     latency: usize,
     detector_delay: usize,
     /// Per-sample interpolators for the ratios without a block form (1x, 2x, 8x; see
@@ -254,6 +268,7 @@ impl Limiter {
         let mut limiter = Self {
             sample_rate,
             settings: LimiterSettings::default(),
+            output_margin: 0.0,
             latency,
             detector_delay,
             detectors: [detectors(), detectors()],
@@ -326,11 +341,22 @@ impl Limiter {
     }
 
     pub fn set(&mut self, s: &LimiterSettings) {
-        if *s == self.settings {
+        self.set_with_output_margin(s, 0.0);
+    }
+
+    /// `set` for a limiter followed by a quantiser that may move a sample by up to
+    /// `output_margin` (linear; `Dither::max_error`): the limiter aims that much under the
+    /// ceiling so the quantised output still respects it. The lowered target may lie under
+    /// `MIN_CEILING_DB`; it is not clamped again (that lost the margin at a -20 dB ceiling).
+    pub fn set_with_output_margin(&mut self, s: &LimiterSettings, output_margin: f32) {
+        let output_margin = if output_margin.is_finite() { output_margin.max(0.0) } else { 0.0 };
+        if *s == self.settings && output_margin == self.output_margin {
             return;
         }
-        let ceiling_db =
-            if s.ceiling_db.is_finite() { s.ceiling_db.clamp(MIN_CEILING_DB, MAX_CEILING_DB) } else { -1.0 };
+        self.output_margin = output_margin;
+        let ceiling = db_to_gain(ceiling_db(s));
+        // Never more than half the ceiling: the margin is a few LSBs, the ceiling at least -20 dB.
+        let ceiling_db = gain_to_db((ceiling - output_margin).max(0.5 * ceiling));
         self.ceiling_gain = db_to_gain(ceiling_db);
         let os = if s.true_peak && s.oversampling == Oversampling::X1 { Oversampling::X2 } else { s.oversampling };
         let (ratio_index, margin_db) = if s.true_peak {
