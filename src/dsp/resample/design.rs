@@ -9,8 +9,8 @@
 //! §7.5.3), computed at construction.
 
 /// Modified Bessel function of the first kind, order zero (power series; converges for any
-/// argument used by a Kaiser window, beta < 30).
-fn bessel_i0(x: f64) -> f64 {
+/// argument used by a Kaiser window, beta < 30). The crate's one implementation.
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let quarter_x2 = x * x / 4.0;
     let mut term = 1.0;
     let mut sum = 1.0;
@@ -22,6 +22,30 @@ fn bessel_i0(x: f64) -> f64 {
         }
     }
     sum
+}
+
+/// The crate's one half-band designer: the `count` non-zero side taps of an ideal half-band
+/// low-pass (sin(pi n / 2) / (pi n) at odd offsets n = 2j + 1, innermost first), under a Kaiser
+/// window of shape `beta` reaching `window_half` samples either side of the centre, scaled so the
+/// DC gain 1/2 + 2 * sum(taps) is exactly 1. The resampler's polyphase filters use these taps as
+/// they are; the true-peak detectors' mid-point kernels are the same filter read at the low
+/// rate (twice these taps, see `detector_kernel::design`).
+pub fn kaiser_halfband_taps(count: usize, window_half: f64, beta: f64) -> Vec<f64> {
+    let i0_beta = bessel_i0(beta);
+    let mut taps: Vec<f64> = (0..count)
+        .map(|j| {
+            let offset = (2 * j + 1) as f64;
+            let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+            let ideal = sign / (std::f64::consts::PI * offset);
+            let r = offset / window_half;
+            ideal * bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / i0_beta
+        })
+        .collect();
+    let sum: f64 = taps.iter().sum();
+    for t in &mut taps {
+        *t *= 0.25 / sum;
+    }
+    taps
 }
 
 /// Non-zero side taps of a Kaiser-windowed half-band low-pass, innermost first: entry `j` is the
@@ -141,24 +165,8 @@ pub const DECIMATOR_2X_TAPS: [f64; 66] = [
 ];
 
 fn kaiser_halfband(half_len: usize, beta: f64) -> Vec<f64> {
-    let window_half = (2 * half_len) as f64;
-    let i0_beta = bessel_i0(beta);
-    let mut taps: Vec<f64> = (0..half_len)
-        .map(|j| {
-            let offset = (2 * j + 1) as f64;
-            // Ideal half-band: sin(pi n / 2) / (pi n) = (-1)^j / (pi n) at odd n.
-            let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
-            let ideal = sign / (std::f64::consts::PI * offset);
-            let r = offset / window_half;
-            ideal * bessel_i0(beta * (1.0 - r * r).sqrt()) / i0_beta
-        })
-        .collect();
-    // DC gain = 1/2 + 2 * sum(side taps): force it to exactly 1.
-    let sum: f64 = taps.iter().sum();
-    for t in &mut taps {
-        *t *= 0.25 / sum;
-    }
-    taps
+    // The window's end points at +-2K are even offsets, zero in a half-band anyway.
+    kaiser_halfband_taps(half_len, (2 * half_len) as f64, beta)
 }
 
 /// Whether |A(f)| stays at or below `limit` over the stopband `[1/2 - edge, 1/2]`. A(f) has at

@@ -12,19 +12,17 @@
 //! portable version, which performs the same operations in the same order, so both give
 //! bit-identical results (tested).
 
+use crate::dsp::resample::design::kaiser_halfband_taps;
+
 /// Folded mid-point kernel h_k, k = 0..P: the ideal sinc(t) at t = k + 1/2, Kaiser windowed
-/// (shape `beta`) over |t| <= `half_span`, scaled so the taps sum to one: DC, and so any slow
-/// signal, is read exactly.
+/// (shape `beta`) over |t| <= `half_span` low-rate samples, scaled so the taps sum to one: DC,
+/// and so any slow signal, is read exactly. This is the half-band low-pass of
+/// `design::kaiser_halfband_taps` read at the low rate: sinc(k + 1/2) is twice the half-band's
+/// tap at offset 2k + 1, and the window spans 2 * `half_span` high-rate samples. Computed at
+/// construction (allocates).
 pub fn design<const P: usize>(beta: f64, half_span: f64) -> [f32; P] {
-    let mut h = [0.0f64; P];
-    for (k, c) in h.iter_mut().enumerate() {
-        let t = k as f64 + 0.5;
-        let sinc = (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t);
-        let u = (t / half_span).clamp(-1.0, 1.0);
-        *c = sinc * bessel_i0(beta * (1.0 - u * u).sqrt()) / bessel_i0(beta);
-    }
-    let taps_sum: f64 = 2.0 * h.iter().sum::<f64>();
-    h.map(|c| (c / taps_sum) as f32)
+    let taps = kaiser_halfband_taps(P, 2.0 * half_span, beta);
+    std::array::from_fn(|k| (2.0 * taps[k]) as f32)
 }
 
 /// A long kernel, 16-byte aligned so the SIMD multiply can read it straight from memory.
@@ -42,21 +40,6 @@ impl<const P: usize> LaneKernel<P> {
     pub fn new(h: &[f32; P]) -> Self {
         Self(h.map(|c| [c; 4]))
     }
-}
-
-fn bessel_i0(x: f64) -> f64 {
-    // Power series; converges quickly for the beta values used here.
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let half = x / 2.0;
-    for k in 1..50 {
-        term *= (half / k as f64) * (half / k as f64);
-        sum += term;
-        if term < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
 }
 
 /// One long mid-point, with the two halves of the span given separately so both ascend with k:
