@@ -12,7 +12,7 @@
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
 use crate::dsp::limiter::sliding_min::SlidingMin;
-use crate::dsp::simd::f4::F4;
+use crate::dsp::simd::{truncate_i32, F4};
 use crate::dsp::util::math::fast_exp2;
 use std::ops::{Add, Mul, Sub};
 
@@ -340,7 +340,7 @@ impl GainPath {
             // within i32. The final f64 -> f32 rounding (at most half an f32 ulp, 6e-8) is
             // covered by the limiter's numeric margin.
             let scaled = envelope * FIXED_ONE as f32;
-            let truncated = truncate(scaled); // floor by conversion (no library call), exact here
+            let truncated = truncate_i32(scaled); // floor by conversion (no library call), exact here
             let q = i64::from(truncated - i32::from(truncated as f32 > scaled));
             a += q - i64::from(ring_q[t.wrapping_sub(len_a) & mask]);
             ring_q[t & mask] = q as i32;
@@ -352,22 +352,6 @@ impl GainPath {
         (boxes.t, boxes.a, boxes.b) = (t, a, b);
         self.fast = fast;
         self.slow = slow;
-    }
-}
-
-/// `x as i32` for |x| < 2^31 without the saturation checks `as` adds (a compare and two
-/// branches per sample in the gain loop).
-#[inline(always)]
-fn truncate(x: f32) -> i32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE is part of the x86_64 baseline.
-        unsafe { _mm_cvttss_si32(_mm_set_ss(x)) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        x as i32
     }
 }
 

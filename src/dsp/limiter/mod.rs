@@ -33,9 +33,7 @@ pub mod sliding_min;
 use crate::dsp::limiter::gain_path::{GainPath, ReleaseSettings};
 use crate::dsp::resample::block_peak_interpolator::{BlockPeakInterpolator4, BLOCK_CAPACITY};
 use crate::dsp::resample::peak_interpolator::{PeakInterpolator, HISTORY_SAMPLES};
-use crate::dsp::simd::f4::{fast_log2 as lanes_log2, Lanes, F4};
-#[cfg(target_arch = "x86_64")]
-use crate::dsp::simd::f8::F8;
+use crate::dsp::simd::{fast_log2 as lanes_log2, LaneKernel, LaneWidth, Lanes, F4};
 use crate::dsp::util::math::{db_to_gain, fast_log2, gain_to_db};
 use crate::dsp::util::smoother::LinearSmoother;
 use std::ops::{Add, Mul, Sub};
@@ -229,8 +227,8 @@ pub struct Limiter {
     /// The 4x detector (the default ratio) in its block form: the per-sample 4x estimates,
     /// bit for bit, at a fraction of the cost.
     block_detectors: [BlockPeakInterpolator4; 2],
-    /// The CPU has AVX: the vector loops run on eight lanes.
-    avx: bool,
+    /// Lanes the vector loops run on (eight where the CPU has AVX).
+    width: LaneWidth,
     scratch: Box<Scratch>,
     active_ratio: usize,
     gain_paths: [GainPath; 2],
@@ -262,7 +260,7 @@ impl Limiter {
         let latency = detector_delay + gain_path.delay_samples();
         let detectors = || [1, 2, 8].map(PeakInterpolator::new);
         let block_detector = BlockPeakInterpolator4::new();
-        let avx = block_detector.uses_avx();
+        let width = block_detector.width();
         // The audio and drive rings also refill a newly chosen detector (`switch_detector`).
         let history = (latency + 1).max(HISTORY_SAMPLES);
         let mut limiter = Self {
@@ -273,7 +271,7 @@ impl Limiter {
             detector_delay,
             detectors: [detectors(), detectors()],
             block_detectors: [block_detector.clone(), block_detector],
-            avx,
+            width,
             scratch: Scratch::new(),
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
@@ -457,7 +455,7 @@ impl Limiter {
         let ceiling = &sc.detect_ceiling[..n];
         if fully_linked {
             // Both channels get the gain the louder one needs: one requirement, one gain path.
-            linked_requirements(self.avx, ceiling, &peaks_l[..n], &peaks_r[..n], &mut gains_l[..n]);
+            linked_requirements(self.width, ceiling, &peaks_l[..n], &peaks_r[..n], &mut gains_l[..n]);
             self.gain_paths[0].process(&mut gains_l[..n]);
             gains_r[..n].copy_from_slice(&gains_l[..n]);
         } else {
@@ -516,24 +514,25 @@ fn smoothed(smoother: &mut LinearSmoother, out: &mut [f32]) {
     }
 }
 
-/// `out[i]` = [`requirement_log2`] of the louder channel, on eight AVX lanes where `avx` (only
-/// set when the CPU has it), four SSE lanes otherwise; every lane computes what the scalar
-/// function does.
-fn linked_requirements(avx: bool, ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if avx {
-        // SAFETY: `avx` is only set when the CPU has AVX (`Limiter::new`).
-        unsafe { linked_requirements_avx(ceiling_log2, left, right, out) };
-        return;
-    }
-    let _ = avx;
-    linked_requirements_lanes::<F4>(ceiling_log2, left, right, out);
+/// `out[i]` = [`requirement_log2`] of the louder channel, on the lanes of `width` (eight where
+/// the CPU has AVX); every lane computes what the scalar function does.
+fn linked_requirements(width: LaneWidth, ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
+    width.run(LinkedRequirements { ceiling_log2, left, right, out });
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn linked_requirements_avx(ceiling_log2: &[f32], left: &[f32], right: &[f32], out: &mut [f32]) {
-    linked_requirements_lanes::<F8>(ceiling_log2, left, right, out);
+struct LinkedRequirements<'a> {
+    ceiling_log2: &'a [f32],
+    left: &'a [f32],
+    right: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl LaneKernel for LinkedRequirements<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        linked_requirements_lanes::<V>(self.ceiling_log2, self.left, self.right, self.out);
+    }
 }
 
 #[inline(always)]

@@ -18,6 +18,7 @@
 //! Filter states are f64: the high-pass corner is at 0.0008 fs at 48 kHz (0.0002 fs at 192 kHz),
 //! where f32 direct-form states would add audible-level noise to a -70 LUFS gate decision.
 
+use crate::dsp::simd::F64x2;
 use std::f64::consts::PI;
 
 /// BS.1770-4 eq. (2): L = -0.691 + 10 log10(sum G_i z_i). The offset makes a 997 Hz sine read its
@@ -175,27 +176,11 @@ impl KWeighting {
 
 /// Sum over both channels of the squared K-weighted outputs (`filters[0]` on `left`,
 /// `filters[1]` on `right`, the shorter length). The same arithmetic as [`KWeighting::process`]
-/// per channel, run on both channels at once with SSE2 on x86_64 (each lane gives bit for bit
-/// what the scalar filter gives); only the order of the energy sum differs.
+/// per channel, run on both channels at once on two f64 lanes (each lane gives bit for bit what
+/// the scalar filter gives); only the order of the energy sum differs.
 pub fn stereo_energy(filters: &mut [KWeighting; 2], left: &[f32], right: &[f32]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: SSE2 is part of the x86_64 baseline.
-        unsafe { stereo_energy_sse2(filters, left, right) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let [f_left, f_right] = filters;
-        f_left.energy(&left[..left.len().min(right.len())]) + f_right.energy(&right[..left.len().min(right.len())])
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline]
-unsafe fn stereo_energy_sse2(filters: &mut [KWeighting; 2], left: &[f32], right: &[f32]) -> f64 {
-    use std::arch::x86_64::*;
     let [f0, f1] = &mut *filters;
-    let pair = |a: f64, b: f64| _mm_set_pd(b, a);
+    let pair = F64x2::new;
     let coefs = |c0: &BiquadCoefficients, c1: &BiquadCoefficients| {
         [pair(c0.b0, c1.b0), pair(c0.b1, c1.b1), pair(c0.b2, c1.b2), pair(c0.a1, c1.a1), pair(c0.a2, c1.a2)]
     };
@@ -204,36 +189,31 @@ unsafe fn stereo_energy_sse2(filters: &mut [KWeighting; 2], left: &[f32], right:
         [pair(s0.x1, s1.x1), pair(s0.x2, s1.x2), pair(s0.y1, s1.y1), pair(s0.y2, s1.y2)]
     };
     let mut states = [state(&f0.shelf_state, &f1.shelf_state), state(&f0.highpass_state, &f1.highpass_state)];
-    let mut energy = _mm_setzero_pd();
+    let mut energy = pair(0.0, 0.0);
     for (&l, &r) in left.iter().zip(right) {
-        let mut v = _mm_cvtps_pd(_mm_unpacklo_ps(_mm_set_ss(l), _mm_set_ss(r)));
+        let mut v = pair(l as f64, r as f64);
         // BiquadState::tick, shelf then high-pass.
         for ([b0, b1, b2, a1, a2], [x1, x2, y1, y2]) in stages.iter().zip(states.iter_mut()) {
-            let feed = _mm_add_pd(_mm_add_pd(_mm_mul_pd(*b0, v), _mm_mul_pd(*b1, *x1)), _mm_mul_pd(*b2, *x2));
-            let partial = _mm_sub_pd(feed, _mm_mul_pd(*a2, *y2));
-            let y = _mm_sub_pd(partial, _mm_mul_pd(*a1, *y1));
+            let feed = *b0 * v + *b1 * *x1 + *b2 * *x2;
+            let partial = feed - *a2 * *y2;
+            let y = partial - *a1 * *y1;
             (*x2, *x1, *y2, *y1) = (*x1, v, *y1, y);
             v = y;
         }
-        energy = _mm_add_pd(energy, _mm_mul_pd(v, v));
+        energy = energy + v * v;
     }
-    let lanes = |v: __m128d| {
-        let mut out = [0.0f64; 2];
-        _mm_storeu_pd(out.as_mut_ptr(), v);
-        out
-    };
     let [shelf, highpass] = states;
     for (lanes_of, (s0, s1)) in [shelf, highpass]
         .iter()
         .zip([(&mut f0.shelf_state, &mut f1.shelf_state), (&mut f0.highpass_state, &mut f1.highpass_state)])
     {
-        let [x1, x2, y1, y2] = lanes_of.map(lanes);
+        let [x1, x2, y1, y2] = lanes_of.map(F64x2::to_array);
         (s0.x1, s1.x1) = (x1[0], x1[1]);
         (s0.x2, s1.x2) = (x2[0], x2[1]);
         (s0.y1, s1.y1) = (y1[0], y1[1]);
         (s0.y2, s1.y2) = (y2[0], y2[1]);
     }
-    let [e0, e1] = lanes(energy);
+    let [e0, e1] = energy.to_array();
     e0 + e1
 }
 

@@ -14,7 +14,7 @@
 
 use crate::dsp::resample::detector_kernel;
 use crate::dsp::resample::polyphase::symmetric_fir;
-use crate::dsp::simd::madd;
+use crate::dsp::simd::{madd, run_fma, FmaKernel};
 
 /// Oversampling ratio of the true-peak reconstruction.
 pub const TRUE_PEAK_OVERSAMPLING: usize = 4;
@@ -199,18 +199,21 @@ pub fn max_abs(x: &[f32]) -> f32 {
 /// m[s + i] (from m[s - 2] to m[s + n + 2]).
 #[inline]
 fn grid_peak(h: &[f32; STAGE2_PAIRS], xs: &[f32], ms: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::dsp::simd::avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        return unsafe { grid_peak_avx2_fma(h, xs, ms) };
-    }
-    grid_peak_lanes::<false>(h, xs, ms)
+    run_fma(GridPeak { h, xs, ms })
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn grid_peak_avx2_fma(h: &[f32; STAGE2_PAIRS], xs: &[f32], ms: &[f32]) -> f32 {
-    grid_peak_lanes::<true>(h, xs, ms)
+struct GridPeak<'a> {
+    h: &'a [f32; STAGE2_PAIRS],
+    xs: &'a [f32],
+    ms: &'a [f32],
+}
+
+impl FmaKernel for GridPeak<'_> {
+    type Output = f32;
+    #[inline(always)]
+    fn run<const FMA: bool>(self) -> f32 {
+        grid_peak_lanes::<FMA>(self.h, self.xs, self.ms)
+    }
 }
 
 /// Stage 2 (the 4x points a quarter and three quarters of the way through each interval, from

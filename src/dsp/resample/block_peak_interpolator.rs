@@ -11,9 +11,7 @@ use crate::dsp::resample::detector_kernel::{self, Kernel};
 use crate::dsp::resample::peak_interpolator::{
     refine, SHORT_WINDOW_EXTRA, STAGE1_BETA, STAGE1_PAIRS, STAGE2_BETA, STAGE2_PAIRS, STAGE3_DELAY,
 };
-use crate::dsp::simd::f4::{Aligned8, Lanes, F4};
-#[cfg(target_arch = "x86_64")]
-use crate::dsp::simd::f8::F8;
+use crate::dsp::simd::{Aligned8, LaneKernel, LaneWidth, Lanes, F4};
 
 /// Input samples [`BlockPeakInterpolator4`] works on at once (longer blocks are split).
 pub const BLOCK_CAPACITY: usize = 128;
@@ -44,8 +42,8 @@ pub struct BlockPeakInterpolator4 {
     previous_tail: f32,
     /// Estimate of the last interval, handed out with the next input.
     delayed_peak: f32,
-    /// Run the eight-lane AVX loops (the CPU has AVX).
-    avx: bool,
+    /// Lanes the block loops run on (eight where the CPU has AVX).
+    width: LaneWidth,
 }
 
 impl Default for BlockPeakInterpolator4 {
@@ -56,15 +54,10 @@ impl Default for BlockPeakInterpolator4 {
 
 impl BlockPeakInterpolator4 {
     pub fn new() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        let avx = std::arch::is_x86_feature_detected!("avx");
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx = false;
-        Self::with_avx(avx)
+        Self::with_width(LaneWidth::detect())
     }
 
-    /// `avx` must only be true on a CPU with AVX.
-    fn with_avx(avx: bool) -> Self {
+    fn with_width(width: LaneWidth) -> Self {
         let stage1 = detector_kernel::design(STAGE1_BETA, STAGE1_PAIRS as f64);
         Self {
             stage1: stage1.map(|c| Aligned8([c; 8])),
@@ -74,13 +67,13 @@ impl BlockPeakInterpolator4 {
             mid: [0.0; BLOCK_MID_HISTORY + BLOCK_CAPACITY],
             previous_tail: 0.0,
             delayed_peak: 0.0,
-            avx,
+            width,
         }
     }
 
-    /// Whether the eight-lane AVX loops run on this CPU.
-    pub fn uses_avx(&self) -> bool {
-        self.avx
+    /// The lanes the block loops run on.
+    pub fn width(&self) -> LaneWidth {
+        self.width
     }
 
     pub fn reset(&mut self) {
@@ -93,22 +86,10 @@ impl BlockPeakInterpolator4 {
     /// Replaces each input sample by what
     /// [`PeakInterpolator::push`](crate::dsp::resample::peak_interpolator::PeakInterpolator::push) at ratio 4 returns for it.
     pub fn process(&mut self, values: &mut [f32]) {
+        let width = self.width;
         for block in values.chunks_mut(BLOCK_CAPACITY) {
-            #[cfg(target_arch = "x86_64")]
-            if self.avx {
-                // SAFETY: `avx` is only set when the CPU has AVX (`new`, and the tests check
-                // before setting it).
-                unsafe { self.process_block_avx(block) };
-                continue;
-            }
-            self.process_block::<F4>(block);
+            width.run(Block { detector: self, peaks: block });
         }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    unsafe fn process_block_avx(&mut self, peaks: &mut [f32]) {
-        self.process_block::<F8>(peaks);
     }
 
     /// One block (at most `BLOCK_CAPACITY` samples): groups of `V::N` samples, then of four,
@@ -190,6 +171,20 @@ impl BlockPeakInterpolator4 {
             self.previous_tail = tail.last();
             self.delayed_peak = delayed.last();
         }
+    }
+}
+
+/// One block of [`BlockPeakInterpolator4::process`] as a lane loop.
+struct Block<'a> {
+    detector: &'a mut BlockPeakInterpolator4,
+    peaks: &'a mut [f32],
+}
+
+impl LaneKernel for Block<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        self.detector.process_block::<V>(self.peaks);
     }
 }
 
@@ -287,7 +282,7 @@ mod tests {
         let signal = test_signal(20_000, &mut rng);
         let mut reference = PeakInterpolator::new(4);
         let expected: Vec<f32> = signal.iter().map(|&x| reference.push(x)).collect();
-        for det in [BlockPeakInterpolator4::new(), BlockPeakInterpolator4::with_avx(false)] {
+        for det in [BlockPeakInterpolator4::new(), BlockPeakInterpolator4::with_width(LaneWidth::FOUR)] {
             let mut det = det;
             let peaks = run_split(&mut det, &signal, 29);
             for i in 0..signal.len() {
@@ -300,15 +295,15 @@ mod tests {
     /// block splits (the AVX half is skipped on a CPU without AVX).
     #[test]
     fn avx_and_sse_paths_agree_bit_for_bit() {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx") {
+        if LaneWidth::detect().lanes() == 8 {
             let mut rng = XorShift32::new(41);
             for round in 0..4 {
                 let scale = [1.0, 1e-3, 40.0, 1e-30][round];
                 let signal: Vec<f32> = (0..6000).map(|_| scale * rng.next_centered()).collect();
-                let sse = run_split(&mut BlockPeakInterpolator4::with_avx(false), &signal, 7 + round as u32);
-                let mut avx_det = BlockPeakInterpolator4::with_avx(true);
-                assert!(avx_det.uses_avx());
+                let sse =
+                    run_split(&mut BlockPeakInterpolator4::with_width(LaneWidth::FOUR), &signal, 7 + round as u32);
+                let mut avx_det = BlockPeakInterpolator4::new();
+                assert_eq!(avx_det.width().lanes(), 8);
                 let avx = run_split(&mut avx_det, &signal, 11 + round as u32);
                 for i in 0..signal.len() {
                     assert_eq!(avx[i].to_bits(), sse[i].to_bits(), "scale {scale} at {i}: {} vs {}", avx[i], sse[i]);

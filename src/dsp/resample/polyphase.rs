@@ -9,7 +9,7 @@
 //! outputs at once, so the inner loop runs over independent lanes and vectorises without the
 //! compiler having to reassociate floating-point sums.
 
-use crate::dsp::simd::madd;
+use crate::dsp::simd::{madd, run_fma, FmaKernel};
 
 /// `out[n] = sum_p taps[p] * (buf[n + p] + buf[n + span - p])`, `span = 2 * taps.len() - 1`:
 /// a symmetric FIR of `2 * taps.len()` taps given outer-first, evaluated over a block. Also the
@@ -23,19 +23,28 @@ pub(crate) fn symmetric_fir(taps: &[f32], buf: &[f32], out: &mut [f32]) {
 /// (an odd-length symmetric FIR is `span = 2 * taps.len()` plus its centre tap, added apart).
 #[inline]
 fn symmetric_fir_span(taps: &[f32], span: usize, buf: &[f32], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::dsp::simd::avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { symmetric_fir_avx2_fma(taps, span, buf, out) };
-        return;
-    }
-    symmetric_fir_lanes::<16, false>(taps, span, buf, out);
+    run_fma(SymmetricFir { taps, span, buf, out });
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn symmetric_fir_avx2_fma(taps: &[f32], span: usize, buf: &[f32], out: &mut [f32]) {
-    symmetric_fir_lanes::<32, true>(taps, span, buf, out);
+/// [`symmetric_fir_span`] as an FMA loop: 16 outputs at a time in the baseline build, 32 with
+/// AVX2 (twice the register width).
+struct SymmetricFir<'a> {
+    taps: &'a [f32],
+    span: usize,
+    buf: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl FmaKernel for SymmetricFir<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        if FMA {
+            symmetric_fir_lanes::<32, FMA>(self.taps, self.span, self.buf, self.out);
+        } else {
+            symmetric_fir_lanes::<16, FMA>(self.taps, self.span, self.buf, self.out);
+        }
+    }
 }
 
 /// The kernel, accumulating `G` outputs at once (then groups of 8, then single outputs): for
@@ -391,11 +400,9 @@ mod tests {
                 let mut portable = vec![0.0f32; len];
                 symmetric_fir_lanes::<16, false>(&taps, span, &buf, &mut portable);
                 let mut outputs = vec![portable];
-                #[cfg(target_arch = "x86_64")]
-                if crate::dsp::simd::avx2_fma() {
+                if crate::dsp::simd::has_avx2_fma() {
                     let mut fast = vec![0.0f32; len];
-                    // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-                    unsafe { symmetric_fir_avx2_fma(&taps, span, &buf, &mut fast) };
+                    symmetric_fir_span(&taps, span, &buf, &mut fast);
                     outputs.push(fast);
                 }
                 for out in &outputs {

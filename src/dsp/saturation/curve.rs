@@ -26,7 +26,7 @@ pub const COMPENSATION_REFERENCE_DBFS: f32 = -18.0;
 /// Drive range covered by the compensation table.
 pub const DRIVE_MAX_DB: f32 = 24.0;
 
-use crate::dsp::simd::madd;
+use crate::dsp::simd::{madd, run_fma, FmaKernel};
 
 const SQRT_PI_OVER_2: f32 = 0.886_226_9;
 
@@ -107,19 +107,7 @@ impl Curve {
     /// Applies the curve to a stereo block in place (the hot loop: runtime-dispatched to the
     /// AVX2 + FMA build where the CPU has it; results agree within rounding).
     pub fn process(&self, left: &mut [f32], right: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if crate::dsp::simd::avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-            unsafe { self.process_avx2_fma(left, right) };
-            return;
-        }
-        self.process_lanes::<false>(left, right);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn process_avx2_fma(&self, left: &mut [f32], right: &mut [f32]) {
-        self.process_lanes::<true>(left, right);
+        run_fma(CurveBlock { curve: self, left, right });
     }
 
     #[inline(always)]
@@ -129,6 +117,21 @@ impl Curve {
                 *x = self.apply_with::<FMA>(*x);
             }
         }
+    }
+}
+
+/// [`Curve::process`] as an FMA loop.
+struct CurveBlock<'a> {
+    curve: &'a Curve,
+    left: &'a mut [f32],
+    right: &'a mut [f32],
+}
+
+impl FmaKernel for CurveBlock<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        self.curve.process_lanes::<FMA>(self.left, self.right);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Four f32 lanes ([`F4`]): SSE on x86_64 (part of its baseline), a plain array elsewhere, and
 //! the [`Lanes`] interface that lets one loop body run on [`F4`] or, where the CPU has AVX, on
-//! eight lanes (`f8::F8`) with the same operations in the same order per lane.
+//! eight AVX lanes (`f8`) with the same operations in the same order per lane.
 
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -112,6 +112,17 @@ impl F4 {
         // SAFETY: reads exactly the four floats of `lanes`.
         unsafe { F4(std::arch::x86_64::_mm_loadu_ps(lanes.as_ptr())) }
     }
+    /// Lanes 0 and 1 from `s[at..at + 2]`, lanes 2 and 3 zero.
+    #[inline(always)]
+    pub fn load2(s: &[f32], at: usize) -> Self {
+        let lanes: &[f32; 2] = s[at..at + 2].try_into().expect("two lanes");
+        // SAFETY: SSE2 is part of the x86_64 baseline; reads exactly the eight bytes of `lanes`
+        // (no alignment needed).
+        unsafe {
+            use std::arch::x86_64::*;
+            F4(_mm_castpd_ps(_mm_load_sd(lanes.as_ptr().cast::<f64>())))
+        }
+    }
     /// # Safety
     /// `p..p + 4` must be readable.
     #[inline(always)]
@@ -216,6 +227,11 @@ impl F4 {
     #[inline(always)]
     pub fn load(s: &[f32], at: usize) -> Self {
         F4(s[at..at + 4].try_into().expect("four lanes"))
+    }
+    /// Lanes 0 and 1 from `s[at..at + 2]`, lanes 2 and 3 zero.
+    #[inline(always)]
+    pub fn load2(s: &[f32], at: usize) -> Self {
+        F4([s[at], s[at + 1], 0.0, 0.0])
     }
     /// # Safety
     /// `p..p + 4` must be readable.

@@ -1,6 +1,6 @@
 //! Eight f32 lanes in one AVX register ([`F8`]), for the hot loops on CPUs that have AVX (chosen
-//! at run time with `is_x86_feature_detected!("avx")`; the SSE [`F4`](crate::dsp::simd::f4::F4) is the
-//! fallback). Every operation is the per-lane IEEE operation [`F4`](crate::dsp::simd::f4::F4) performs
+//! at run time with `is_x86_feature_detected!("avx")`; the SSE [`F4`](crate::dsp::simd::F4) is the
+//! fallback). Every operation is the per-lane IEEE operation [`F4`](crate::dsp::simd::F4) performs
 //! (no fused multiply-add), so the same loop body gives bit-identical results at either width.
 //!
 //! # Safety
