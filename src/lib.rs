@@ -12,6 +12,7 @@ pub mod dsp;
 pub mod editor;
 pub mod meter_bus;
 pub mod params;
+pub mod persist;
 pub mod presets;
 
 use chain::Chain;

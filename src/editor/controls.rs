@@ -3,65 +3,71 @@
 //! stages added to `params.rs` appear without touching this file.
 
 use egui::{Color32, RichText, Sense, Stroke, Ui, Vec2};
-use nice_plug::prelude::{ParamFlags, ParamPtr, Params};
+use nice_plug::prelude::{ParamFlags, Params};
+
+use crate::params::ptr::{owned_params, Kind, OwnedParam, Param};
 
 use super::ParamEdit;
 
-/// One parameter as the editor sees it.
+/// One parameter as the editor sees it (the handle keeps the parameter set alive).
 pub struct ParamHandle {
     pub id: String,
     pub group: String,
-    ptr: ParamPtr,
+    param: OwnedParam,
 }
 
-// Every `unsafe` dereference of `ptr` below is sound because `Controls` keeps the `Arc<dyn Params>`
-// that owns the pointee alive for as long as its handles exist.
 impl ParamHandle {
-    pub fn ptr(&self) -> ParamPtr {
-        self.ptr
+    pub fn param(&self) -> Param<'_> {
+        self.param.get()
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.param().kind()
     }
 
     pub fn name(&self) -> &str {
-        // SAFETY: the pointee outlives `self` (see above).
-        unsafe { self.ptr.name() }
+        self.param().name()
     }
 
     pub fn normalized(&self) -> f32 {
-        // SAFETY: as above.
-        unsafe { self.ptr.unmodulated_normalized_value() }
+        self.param().normalized()
+    }
+
+    /// The current plain value.
+    pub fn plain(&self) -> f32 {
+        self.param().plain()
     }
 
     pub fn default_normalized(&self) -> f32 {
-        // SAFETY: as above.
-        unsafe { self.ptr.default_normalized_value() }
+        self.param().default_normalized()
     }
 
     pub fn text(&self, normalized: f32) -> String {
-        // SAFETY: as above.
-        unsafe { self.ptr.normalized_value_to_string(normalized, true) }
+        self.param().text(normalized, true)
     }
 
     pub fn step_count(&self) -> Option<usize> {
-        // SAFETY: as above.
-        unsafe { self.ptr.step_count() }
+        self.param().step_count()
     }
 
     fn flags(&self) -> ParamFlags {
-        // SAFETY: as above.
-        unsafe { self.ptr.flags() }
+        self.param().flags()
     }
 
     /// Snaps a normalized value to the parameter's steps.
     pub fn snap(&self, normalized: f32) -> f32 {
-        // SAFETY: as above.
-        unsafe { self.ptr.preview_normalized(self.ptr.preview_plain(normalized.clamp(0.0, 1.0))) }
+        let p = self.param();
+        p.normalized_of(p.plain_of(normalized.clamp(0.0, 1.0)))
+    }
+
+    /// The normalized value of a plain one, clamped to the range and snapped to the steps.
+    pub fn normalized_for(&self, plain: f32) -> f32 {
+        self.snap(self.param().normalized_of(plain))
     }
 }
 
 /// All parameters, grouped by their top-level group, in tree order.
 pub struct Controls {
-    /// Keeps the pointees of every `ParamHandle` alive.
-    _params: std::sync::Arc<dyn Params>,
     pub globals: Vec<ParamHandle>,
     pub groups: Vec<(String, Vec<ParamHandle>)>,
 }
@@ -70,9 +76,9 @@ impl Controls {
     pub fn new(params: std::sync::Arc<dyn Params>) -> Self {
         let mut globals = Vec::new();
         let mut groups: Vec<(String, Vec<ParamHandle>)> = Vec::new();
-        for (id, ptr, group) in params.param_map() {
+        for (id, param, group) in owned_params(params) {
             let top = group.split('/').next().unwrap_or("").to_string();
-            let handle = ParamHandle { id, group: group.clone(), ptr };
+            let handle = ParamHandle { id, group: group.clone(), param };
             if handle.flags().intersects(ParamFlags::HIDDEN | ParamFlags::HIDE_IN_GENERIC_UI) {
                 continue;
             }
@@ -84,7 +90,7 @@ impl Controls {
                 groups.push((top, vec![handle]));
             }
         }
-        Self { _params: params, globals, groups }
+        Self { globals, groups }
     }
 
     pub fn find(&self, id: &str) -> Option<&ParamHandle> {
@@ -122,9 +128,9 @@ fn strip(ui: &mut Ui, group: &str, list: &[ParamHandle], edit: &dyn ParamEdit) {
 
 /// The widget that fits the parameter's kind.
 pub fn param_widget(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
-    match p.ptr {
-        ParamPtr::BoolParam(_) => toggle(ui, p, edit),
-        ParamPtr::EnumParam(_) => segmented(ui, p, edit),
+    match p.kind() {
+        Kind::Bool => toggle(ui, p, edit),
+        Kind::Enum => segmented(ui, p, edit),
         _ => slider(ui, p, edit),
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui, Vec2};
 use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::{ParamPtr, Params};
+use nice_plug::prelude::Params;
 use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::meter_bus::MeterBus;
@@ -26,7 +26,7 @@ use presets::PresetBar;
 use spectrum::Analyzer;
 
 /// Default and minimum logical window sizes.
-pub const DEFAULT_SIZE: (f32, f32) = (1000.0, 640.0);
+pub const DEFAULT_SIZE: (f32, f32) = crate::persist::DEFAULT_EDITOR_SIZE;
 pub const MIN_SIZE: (f32, f32) = (820.0, 540.0);
 const ZOOM_STEPS: [f32; 6] = [0.75, 0.9, 1.0, 1.25, 1.5, 2.0];
 
@@ -41,18 +41,15 @@ pub trait ParamEdit: Send {
 
 impl ParamEdit for GuiContext {
     fn begin_set(&self, param: &ParamHandle) {
-        // SAFETY: the pointer comes from this plugin's own `param_map()`, so the host knows it.
-        unsafe { self.raw_begin_set_parameter(param.ptr()) }
+        param.param().host_begin(self);
     }
 
     fn set_normalized(&self, param: &ParamHandle, normalized: f32) {
-        // SAFETY: as above.
-        unsafe { self.raw_set_parameter_normalized(param.ptr(), normalized) }
+        param.param().host_set(self, normalized);
     }
 
     fn end_set(&self, param: &ParamHandle) {
-        // SAFETY: as above.
-        unsafe { self.raw_end_set_parameter(param.ptr()) }
+        param.param().host_end(self);
     }
 }
 
@@ -64,17 +61,10 @@ impl ParamEdit for DirectEdit {
     fn begin_set(&self, _param: &ParamHandle) {}
 
     fn set_normalized(&self, param: &ParamHandle, normalized: f32) {
-        set_directly(param.ptr(), normalized);
+        param.param().set_normalized_direct(normalized);
     }
 
     fn end_set(&self, _param: &ParamHandle) {}
-}
-
-fn set_directly(ptr: ParamPtr, normalized: f32) {
-    // SAFETY: `ptr` comes from a live `ParamHandle`, whose parameters the editor keeps alive.
-    unsafe {
-        ptr._internal_set_normalized_value(normalized);
-    }
 }
 
 /// Before `build` hands over the host context, edits go nowhere.

@@ -7,16 +7,19 @@ use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, Mutex};
 
 use nice_plug::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::chain::{self, Settings};
 use crate::dsp::dither::{DitherSettings, WordLength};
 use crate::dsp::limiter::{self, LimiterSettings, Oversampling};
+pub use crate::persist::EditorSize;
+use crate::persist::PresetSession;
 
 mod color;
 mod dynamics;
 mod eq;
+pub mod ptr;
 pub mod state;
+pub mod value;
 mod writer;
 
 pub use color::{SaturationParams, StereoParams};
@@ -45,7 +48,7 @@ pub struct LacquerParams {
 
     /// Preset bar bookkeeping (loaded preset, A/B slots), restored with the host session.
     #[persist = "presets"]
-    pub session: Arc<Mutex<crate::presets::session::PresetSession>>,
+    pub session: Arc<Mutex<PresetSession>>,
     /// Monitoring-only loudness match (see `Chain::set_level_match`). Not a parameter, so it can
     /// never be automated, rendered by the CLI or stored in a preset.
     #[persist = "level-match"]
@@ -56,20 +59,6 @@ pub struct LacquerParams {
     /// Version of this state's layout, for `state::filter_state` migrations.
     #[persist = "state-format"]
     pub state_format: Arc<AtomicU32>,
-}
-
-/// The editor's logical window size (before zoom) and zoom factor.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EditorSize {
-    pub width: f32,
-    pub height: f32,
-    pub zoom: f32,
-}
-
-impl Default for EditorSize {
-    fn default() -> Self {
-        Self { width: crate::editor::DEFAULT_SIZE.0, height: crate::editor::DEFAULT_SIZE.1, zoom: 1.0 }
-    }
 }
 
 #[derive(Params)]

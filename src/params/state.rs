@@ -16,11 +16,12 @@
 use std::collections::BTreeMap;
 
 use nice_plug::plugin::ParamValue;
-use nice_plug::prelude::{ParamPtr, Params, PluginState};
+use nice_plug::prelude::PluginState;
 
-use super::{EditorSize, LacquerParams};
-use crate::presets::choice_normalized;
-use crate::presets::session::PresetSession;
+use super::ptr::{params_of, Kind, Param};
+use super::value::{resolve_value, Input, Refusal};
+use super::LacquerParams;
+use crate::persist::{EditorSize, PresetSession};
 
 /// The state layout this build writes.
 pub const STATE_FORMAT: u32 = 2;
@@ -57,14 +58,13 @@ pub fn repair(state: &mut PluginState) -> Vec<String> {
 
 fn repair_params(params: &mut BTreeMap<String, ParamValue>, notes: &mut Vec<String>) {
     let scratch = LacquerParams::default();
-    let map = scratch.param_map();
+    let map = params_of(&scratch);
     params.retain(|id, value| {
-        let Some((_, ptr, _)) = map.iter().find(|(pid, _, _)| pid == id) else {
+        let Some((_, param, _)) = map.iter().find(|(pid, _, _)| pid == id) else {
             notes.push(format!("dropped unknown parameter '{id}'"));
             return false;
         };
-        // SAFETY: `ptr` points into `scratch`, alive for this whole function.
-        match unsafe { check_value(*ptr, value) } {
+        match check_value(id, *param, value) {
             Check::Keep => true,
             Check::Replace(fixed) => {
                 notes.push(format!("parameter '{id}': {value:?} out of range, clamped to {fixed:?}"));
@@ -85,36 +85,36 @@ enum Check {
     Drop(String),
 }
 
-/// # Safety
-/// `ptr` must point to a live parameter.
-unsafe fn check_value(ptr: ParamPtr, value: &ParamValue) -> Check {
-    unsafe {
-        match (ptr, value) {
-            (ParamPtr::FloatParam(_), ParamValue::F32(v)) => {
-                if !v.is_finite() {
-                    return Check::Drop(format!("non-finite value {v}"));
-                }
-                let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
-                if *v < lo || *v > hi {
-                    Check::Replace(ParamValue::F32(v.clamp(lo, hi)))
-                } else {
-                    Check::Keep
-                }
-            }
-            (ParamPtr::BoolParam(_), ParamValue::Bool(_)) => Check::Keep,
-            (ParamPtr::EnumParam(_), ParamValue::String(choice)) => match choice_normalized(ptr, choice) {
+/// A saved value against the parameter, with the validator presets and the CLI use; what it
+/// refuses as out of range is clamped (a session should load what it can), other refusals
+/// drop the value. Enum choices must be stable IDs here (nice-plug restores them by ID).
+fn check_value(id: &str, param: Param<'_>, value: &ParamValue) -> Check {
+    let input = match (param.kind(), value) {
+        (Kind::Float, ParamValue::F32(v)) if !v.is_finite() => return Check::Drop(format!("non-finite value {v}")),
+        (Kind::Float, ParamValue::F32(v)) => Input::Number(*v as f64),
+        (Kind::Bool, ParamValue::Bool(on)) => Input::Switch(*on),
+        (Kind::Enum, ParamValue::String(choice)) => {
+            return match param.choice_by_id(choice) {
                 Some(_) => Check::Keep,
                 None => Check::Drop(format!("unknown choice {choice:?}")),
-            },
-            (ParamPtr::EnumParam(p), ParamValue::I32(index)) => {
-                if (0..(*p).len() as i32).contains(index) {
-                    Check::Keep
-                } else {
-                    Check::Drop(format!("choice index {index} out of range"))
-                }
             }
-            (_, value) => Check::Drop(format!("wrong value type {value:?}")),
         }
+        (Kind::Enum, ParamValue::I32(index)) => {
+            return match param.choice_count() {
+                Some(len) if (0..len as i32).contains(index) => Check::Keep,
+                _ => Check::Drop(format!("choice index {index} out of range")),
+            }
+        }
+        (_, value) => return Check::Drop(format!("wrong value type {value:?}")),
+    };
+    match resolve_value(id, param, &input) {
+        // A number within the validator's rounding slack of the range is still clamped exactly.
+        Ok(resolved) => match (resolved.plain, value) {
+            (Some(plain), ParamValue::F32(v)) if plain != *v => Check::Replace(ParamValue::F32(plain)),
+            _ => Check::Keep,
+        },
+        Err(Refusal::OutOfRange { value, lo, hi }) => Check::Replace(ParamValue::F32(value.clamp(lo, hi))),
+        Err(refusal) => Check::Drop(refusal.message(id)),
     }
 }
 

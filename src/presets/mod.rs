@@ -8,12 +8,14 @@
 //! not name keep their defaults when it loads. Monitoring switches ([`NOT_IN_PRESETS`]) are never
 //! stored or changed by a preset or an A/B switch.
 
-use nice_plug::params::InternalParamMut;
-use nice_plug::prelude::{ParamPtr, Params};
+use nice_plug::prelude::Params;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
+use crate::params::ptr::{params_of, Kind};
+pub use crate::params::value::{apply_direct, Resolved};
+use crate::params::value::{resolve_value, Input};
 use crate::params::LacquerParams;
+pub use crate::persist::{PresetValue, PresetValues};
 
 pub mod factory;
 pub mod session;
@@ -29,29 +31,6 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// Monitoring and session switches: a preset or an A/B switch never stores or changes them, so
 /// loading a preset never bypasses the chain, solos a band or leaves delta listening on.
 pub const NOT_IN_PRESETS: &[&str] = &["bypass", "delta", "meter_auto_reset", "cmp1_solo", "cmp2_solo", "cmp3_solo"];
-
-/// A parameter's plain value as stored in a preset file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum PresetValue {
-    Switch(bool),
-    Number(f64),
-    /// An enum parameter's stable ID (e.g. `"4x"`, `"rms"`); display names are accepted too.
-    Choice(String),
-}
-
-/// Parameter ID → plain value.
-pub type PresetValues = BTreeMap<String, PresetValue>;
-
-/// One parameter's validated value: normalized (what hosts and the editor's gestures carry) and,
-/// for continuous parameters, the exact plain value (normalized ↔ plain conversions of skewed
-/// ranges are not exactly invertible in f32, so direct application uses the plain value).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    pub id: String,
-    pub normalized: f32,
-    pub plain: Option<f32>,
-}
 
 /// The on-disk form of a preset.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,31 +169,27 @@ pub fn in_presets(id: &str) -> bool {
 pub fn resolve(values: &PresetValues) -> Result<Vec<Resolved>, String> {
     // A private parameter set does the conversions, so validation touches nothing live.
     let scratch = LacquerParams::default();
-    let map = scratch.param_map();
+    let map = params_of(&scratch);
     for id in values.keys() {
         if !map.iter().any(|(pid, _, _)| pid == id) {
             return Err(format!("preset names an unknown parameter '{id}' (see `lacquer params`)"));
         }
     }
     let mut out = Vec::with_capacity(map.len());
-    for (id, ptr, _) in map.iter().filter(|(id, _, _)| in_presets(id)) {
-        // SAFETY: `ptr` points into `scratch`, alive for this whole function.
-        let resolved = unsafe {
-            let continuous = matches!(ptr, ParamPtr::FloatParam(_));
-            match values.get(id) {
-                None => Resolved {
-                    id: id.clone(),
-                    normalized: ptr.default_normalized_value(),
-                    plain: continuous.then(|| ptr.default_plain_value()),
-                },
-                Some(value) => Resolved {
-                    id: id.clone(),
-                    normalized: to_normalized(*ptr, id, value)?,
-                    plain: match value {
-                        PresetValue::Number(v) if continuous => Some(*v as f32),
-                        _ => None,
-                    },
-                },
+    for (id, param, _) in map.iter().filter(|(id, _, _)| in_presets(id)) {
+        let resolved = match values.get(id) {
+            None => Resolved {
+                id: id.clone(),
+                normalized: param.default_normalized(),
+                plain: (param.kind() == Kind::Float).then(|| param.default_plain()),
+            },
+            Some(value) => {
+                let input = match value {
+                    PresetValue::Switch(on) => Input::Switch(*on),
+                    PresetValue::Number(v) => Input::Number(*v),
+                    PresetValue::Choice(choice) => Input::Choice(choice),
+                };
+                resolve_value(id, *param, &input).map_err(|r| r.message(id))?
             }
         };
         out.push(resolved);
@@ -222,66 +197,20 @@ pub fn resolve(values: &PresetValues) -> Result<Vec<Resolved>, String> {
     Ok(out)
 }
 
-/// # Safety
-/// `ptr` must point to a live parameter.
-unsafe fn to_normalized(ptr: ParamPtr, id: &str, value: &PresetValue) -> Result<f32, String> {
-    unsafe {
-        match (ptr, value) {
-            (ParamPtr::BoolParam(_), PresetValue::Switch(on)) => Ok(if *on { 1.0 } else { 0.0 }),
-            (ParamPtr::FloatParam(_) | ParamPtr::IntParam(_), PresetValue::Number(v)) => {
-                let v = *v as f32;
-                let (lo, hi) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
-                let slack = 1e-4 * lo.abs().max(hi.abs()).max(1.0);
-                if !v.is_finite() || v < lo - slack || v > hi + slack {
-                    return Err(format!("parameter '{id}' must be between {lo} and {hi}, got {v}"));
-                }
-                Ok(ptr.preview_normalized(v))
-            }
-            (ParamPtr::EnumParam(_), PresetValue::Choice(choice)) => choice_normalized(ptr, choice)
-                .or_else(|| ptr.string_to_normalized_value(choice))
-                .ok_or_else(|| format!("parameter '{id}' has no choice {choice:?} (see `lacquer params`)")),
-            (_, value) => Err(format!("parameter '{id}' cannot take the value {value:?}")),
-        }
-    }
-}
-
-/// The normalized value of an enum parameter's choice given by its stable ID, or `None` if the
-/// parameter has no such ID (or is not an enum). The parameter's own value is left as it was.
-///
-/// # Safety
-/// `ptr` must point to a live parameter that nothing else writes meanwhile (a scratch set).
-pub(crate) unsafe fn choice_normalized(ptr: ParamPtr, choice: &str) -> Option<f32> {
-    let ParamPtr::EnumParam(p) = ptr else { return None };
-    unsafe {
-        let before = ptr.unmodulated_normalized_value();
-        let known = (*p).set_from_id(choice);
-        let by_id = ptr.unmodulated_normalized_value();
-        ptr._internal_set_normalized_value(before);
-        known.then_some(by_id)
-    }
-}
-
 /// The current values of every preset-able parameter of `params`, as preset values (exact: a
 /// save → load round trip restores the same f32).
 pub fn capture(params: &dyn Params) -> PresetValues {
     let mut values = PresetValues::new();
-    for (id, ptr, _) in params.param_map().iter().filter(|(id, _, _)| in_presets(id)) {
-        // SAFETY: the map's pointers point into `params`, borrowed for this call.
-        let value = unsafe {
-            match ptr {
-                ParamPtr::BoolParam(_) => PresetValue::Switch(ptr.unmodulated_normalized_value() > 0.5),
-                ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
-                    PresetValue::Number(readable(ptr.unmodulated_plain_value()))
-                }
-                ParamPtr::EnumParam(p) => match (**p).unmodulated_plain_id() {
-                    Some(choice) => PresetValue::Choice(choice.to_string()),
-                    None => {
-                        PresetValue::Choice(ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), false))
-                    }
-                },
-            }
+    for (id, param, _) in params_of(params).into_iter().filter(|(id, _, _)| in_presets(id)) {
+        let value = match param.kind() {
+            Kind::Bool => PresetValue::Switch(param.normalized() > 0.5),
+            Kind::Float | Kind::Int => PresetValue::Number(readable(param.plain())),
+            Kind::Enum => match param.choice_id() {
+                Some(choice) => PresetValue::Choice(choice.to_string()),
+                None => PresetValue::Choice(param.text(param.normalized(), false)),
+            },
         };
-        values.insert(id.clone(), value);
+        values.insert(id, value);
     }
     values
 }
@@ -290,27 +219,6 @@ pub fn capture(params: &dyn Params) -> PresetValues {
 /// say `-11.6`, not `-11.600000381469727`.
 fn readable(v: f32) -> f64 {
     v.to_string().parse().unwrap_or(v as f64)
-}
-
-/// Sets resolved values straight into `params`. Only for parameters nothing else owns (the CLI,
-/// tests, a fresh instance); inside a host the editor goes through gestures instead.
-pub fn apply_direct(params: &dyn Params, resolved: &[Resolved]) {
-    let map = params.param_map();
-    for r in resolved {
-        if let Some((_, ptr, _)) = map.iter().find(|(pid, _, _)| *pid == r.id) {
-            // SAFETY: the pointer points into `params`, borrowed for this call.
-            unsafe {
-                match (ptr, r.plain) {
-                    (ParamPtr::FloatParam(p), Some(plain)) => {
-                        (**p)._internal_set_plain_value(plain);
-                    }
-                    _ => {
-                        ptr._internal_set_normalized_value(r.normalized);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Whether two value sets match, allowing for the f32 rounding of a trip through normalized

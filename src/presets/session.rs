@@ -4,62 +4,10 @@
 //! field, touched only on the GUI and host threads, never by the audio thread.
 
 use nice_plug::prelude::Params;
-use serde::{Deserialize, Serialize};
 
 use super::{apply_direct, capture, resolve, same_values, Preset, PresetValues, Resolved};
 use crate::params::LacquerParams;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Slot {
-    #[default]
-    A,
-    B,
-}
-
-impl Slot {
-    pub fn other(self) -> Slot {
-        match self {
-            Slot::A => Slot::B,
-            Slot::B => Slot::A,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Slot::A => "A",
-            Slot::B => "B",
-        }
-    }
-}
-
-/// A preset as loaded: its identity and the values it set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoadedPreset {
-    pub slug: String,
-    pub name: String,
-    /// Every preset-able parameter's value right after loading; the modified marker compares
-    /// the live parameters with these.
-    pub baseline: PresetValues,
-}
-
-/// One A/B slot's complete parameter set and the preset it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SlotContents {
-    pub values: PresetValues,
-    pub preset: Option<LoadedPreset>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PresetSession {
-    /// The preset loaded into the active slot, if any.
-    pub current: Option<LoadedPreset>,
-    pub active: Slot,
-    /// The inactive slot; `None` until the user first switches or copies.
-    pub other: Option<SlotContents>,
-    /// Loudness target shown in the loudness panel (set by the user or by a preset that has one).
-    #[serde(default)]
-    pub target_lufs: Option<f32>,
-}
+pub use crate::persist::{LoadedPreset, PresetSession, Slot, SlotContents};
 
 impl PresetSession {
     /// Records that `preset` was loaded into the active slot.

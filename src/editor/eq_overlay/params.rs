@@ -48,15 +48,13 @@ fn get(controls: &Controls, slot: ParamSlot) -> Option<&ParamHandle> {
 }
 
 fn plain(p: &ParamHandle) -> f32 {
-    // SAFETY: a `&ParamHandle` borrows the `Controls` that keeps its parameter alive.
-    unsafe { p.ptr().unmodulated_plain_value() }
+    p.plain()
 }
 
 /// The parameter's normalized value for a plain value, clamped to its range and snapped to its
 /// steps.
 pub fn normalized_for(p: &ParamHandle, plain: f32) -> f32 {
-    // SAFETY: as in `plain`.
-    p.snap(unsafe { p.ptr().preview_normalized(plain) })
+    p.normalized_for(plain)
 }
 
 /// A full begin/set/end gesture for one discrete change.
