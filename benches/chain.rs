@@ -88,16 +88,16 @@ fn stages(c: &mut Criterion) {
     let mut lim = Limiter::new(FS);
     lim.set(&LimiterSettings { drive_db: 6.0, ..LimiterSettings::default() });
     bench_stage(c, "limiter_4x_tp", |l, r| lim.process(l, r));
-    let mut chain = Chain::new(FS, BLOCK, 2);
+    let mut chain = Chain::new(FS, 2);
     chain.set_settings(&engaged());
     bench_stage(c, "chain_all_stages", |l, r| chain.process(&mut [l, r]));
-    let mut chain_default = Chain::new(FS, BLOCK, 2);
+    let mut chain_default = Chain::new(FS, 2);
     bench_stage(c, "chain_defaults_limiter_only", |l, r| chain_default.process(&mut [l, r]));
-    let mut offline = Chain::new(FS, BLOCK, 2);
+    let mut offline = Chain::new(FS, 2);
     offline.set_settings(&engaged());
     offline.set_loudness_running(false); // as the CLI renders: no live loudness meters
     bench_stage(c, "chain_all_stages_without_meters", |l, r| offline.process(&mut [l, r]));
-    let mut silent = Chain::new(FS, BLOCK, 2);
+    let mut silent = Chain::new(FS, 2);
     silent.set_settings(&engaged());
     bench_stage(c, "chain_all_stages_denormal_tail", |l, r| {
         l.fill(1e-39);

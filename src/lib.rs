@@ -104,7 +104,7 @@ impl Plugin for Lacquer {
             None => true,
         };
         if rebuild {
-            self.chain = Some(Chain::new(config.sample_rate, config.max_buffer_size as usize, channels));
+            self.chain = Some(Chain::new(config.sample_rate, channels));
         }
         let chain = self.chain.as_mut().expect("chain was just built");
         chain.set_settings(&self.params.settings());

@@ -35,7 +35,7 @@ fn assert_null_against_delayed(input: &[f32], output: &[f32], latency: usize, la
 #[test]
 fn global_bypass_nulls_against_the_delayed_input_with_every_stage_on() {
     for fs in [44_100.0, 48_000.0, 96_000.0] {
-        let mut chain = Chain::new(fs, 512, 2);
+        let mut chain = Chain::new(fs, 2);
         let mut s = everything_on();
         s.bypass = true;
         chain.set_settings(&s);
@@ -52,7 +52,7 @@ fn global_bypass_nulls_against_the_delayed_input_with_every_stage_on() {
 #[test]
 fn unity_settings_null_against_the_delayed_input() {
     // Defaults: EQ flat, compressor and saturation off, width 100 %, limiter above the signal.
-    let mut chain = Chain::new(48_000.0, 512, 2);
+    let mut chain = Chain::new(48_000.0, 2);
     let (l, r) = stereo_noise(30_000, 0.2, 2);
     let (mut ol, mut or) = (l.clone(), r.clone());
     run(&mut chain, &mut ol, &mut or, 512);
@@ -64,13 +64,13 @@ fn unity_settings_null_against_the_delayed_input() {
 #[test]
 fn latency_is_fixed_whatever_the_settings() {
     for fs in [44_100.0, 48_000.0, 192_000.0] {
-        let reference = Chain::new(fs, 512, 2).latency_samples();
+        let reference = Chain::new(fs, 2).latency_samples();
         println!("chain latency at {fs} Hz: {reference} samples");
-        let mut chain = Chain::new(fs, 512, 2);
+        let mut chain = Chain::new(fs, 2);
         chain.set_settings(&everything_on());
         assert_eq!(chain.latency_samples(), reference);
         // And an impulse below threshold comes out exactly that late with unity settings.
-        let mut chain = Chain::new(fs, 512, 2);
+        let mut chain = Chain::new(fs, 2);
         let mut l = vec![0.0f32; reference + 64];
         l[5] = 0.25;
         let mut r = l.clone();
@@ -85,7 +85,7 @@ fn latency_is_fixed_whatever_the_settings() {
 fn gain_changes_are_smoothed() {
     let fs = 48_000.0;
     for (input_gain, output_gain) in [(12.0f32, 0.0f32), (-24.0, 0.0), (0.0, -24.0), (24.0, -24.0)] {
-        let mut chain = Chain::new(fs, 512, 2);
+        let mut chain = Chain::new(fs, 2);
         let mut s = Settings::default();
         s.limiter.bypass = true; // isolate the gain stages (the limiter fade is separate)
         chain.set_settings(&s);
@@ -117,7 +117,7 @@ fn gain_changes_are_smoothed() {
 #[test]
 fn every_stage_on_stays_finite_and_under_the_ceiling() {
     for fs in [44_100.0, 48_000.0, 96_000.0] {
-        let mut chain = Chain::new(fs, 4096, 2);
+        let mut chain = Chain::new(fs, 2);
         chain.set_settings(&everything_on());
         chain.reset();
         let hot = drums(fs as f64, 2.0, 9);
@@ -140,7 +140,7 @@ fn every_stage_on_stays_finite_and_under_the_ceiling() {
 
 #[test]
 fn mono_layout_processes_one_channel() {
-    let mut chain = Chain::new(48_000.0, 512, 1);
+    let mut chain = Chain::new(48_000.0, 1);
     let input: Vec<f32> = (0..4000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
     let mut buf = input.clone();
     chain.process(&mut [&mut buf[..]]);
@@ -168,7 +168,7 @@ fn dither_margin_holds_at_the_lowest_ceiling() {
             s.limiter.drive_db = 12.0;
             s.dither.word_length = word_length;
             s.dither.noise_shaping = shaping;
-            let mut chain = Chain::new(fs, 512, 2);
+            let mut chain = Chain::new(fs, 2);
             chain.set_settings(&s);
             chain.reset();
             let (mut l, mut r) = stereo_noise(n, 0.9, 40);

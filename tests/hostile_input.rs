@@ -134,7 +134,7 @@ fn hostile_input_recovers_within_lookahead_plus_release() {
         }
         let mut outputs = Vec::new();
         for (input, seed) in [(hostile_in, 100), (clean_in, 200)] {
-            let mut chain = Chain::new(SAMPLE_RATE, 2048, 2);
+            let mut chain = Chain::new(SAMPLE_RATE, 2);
             chain.set_settings(&settings);
             chain.reset();
             let mut out = input;
@@ -194,10 +194,10 @@ fn hostile_recovery(budget_factor: usize, assert_tol: f32) {
                 ch[pre + i] = bad_value(i + c);
             }
         }
-        let mut hostile = Chain::new(SAMPLE_RATE, 2048, 2);
+        let mut hostile = Chain::new(SAMPLE_RATE, 2);
         hostile.set_settings(&settings);
         hostile.reset();
-        let mut reference = Chain::new(SAMPLE_RATE, 2048, 2);
+        let mut reference = Chain::new(SAMPLE_RATE, 2);
         reference.set_settings(&settings);
         reference.reset();
         let latency = hostile.latency_samples();
@@ -209,7 +209,7 @@ fn hostile_recovery(budget_factor: usize, assert_tol: f32) {
 
         // The reference that started fresh at the end of the bad input, fed the same clean signal.
         let bad_end = pre + bad;
-        let mut late_ref = Chain::new(SAMPLE_RATE, 2048, 2);
+        let mut late_ref = Chain::new(SAMPLE_RATE, 2);
         late_ref.set_settings(&settings);
         late_ref.reset();
         let mut late_out = [reference_in_tail(&ref_in_copy, bad_end, 0), reference_in_tail(&ref_in_copy, bad_end, 1)];
@@ -254,7 +254,7 @@ fn hostile_input_with_dither_stays_finite_under_ceiling() {
     settings.dither.noise_shaping = true;
     let n = (0.4 * SAMPLE_RATE) as usize;
     for (k, (label, bad_value)) in hostile_cases().into_iter().enumerate() {
-        let mut chain = Chain::new(SAMPLE_RATE, 2048, 2);
+        let mut chain = Chain::new(SAMPLE_RATE, 2);
         chain.set_settings(&settings);
         chain.reset();
         let mut x = clean(n, 11);

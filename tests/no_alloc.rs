@@ -49,7 +49,7 @@ fn settings_for_block(k: usize, rng: &mut TestRng) -> Settings {
 #[test]
 fn chain_process_with_every_option_allocates_nothing() {
     for (fs, channels) in [(44_100.0, 2), (48_000.0, 1), (96_000.0, 2), (192_000.0, 2)] {
-        let mut chain = Chain::new(fs, 4096, channels);
+        let mut chain = Chain::new(fs, channels);
         let bus = MeterBus::new();
         let mut rng = TestRng(77);
         let blocks: Vec<Settings> = (0..120).map(|k| settings_for_block(k, &mut rng)).collect();
@@ -109,7 +109,7 @@ fn preset_switching_with_level_match_allocates_nothing() {
         .collect();
     let [dl, dr] = lacquer::demo::demo_mix();
     for fs in [44_100.0, 48_000.0] {
-        let mut chain = Chain::new(fs, 1024, 2);
+        let mut chain = Chain::new(fs, 2);
         let bus = MeterBus::new();
         let (mut left, mut right) = (dl.clone(), dr.clone());
         assert_no_alloc(|| {

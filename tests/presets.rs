@@ -54,7 +54,7 @@ fn every_factory_preset_renders_the_demo_mix_finite_and_under_its_ceiling() {
     for preset in factory::presets() {
         let settings = settings_of(&preset);
         let ceiling_db = settings.limiter.ceiling_db as f64;
-        let mut chain = Chain::new(DEMO_SAMPLE_RATE as f32, 2048, 2);
+        let mut chain = Chain::new(DEMO_SAMPLE_RATE as f32, 2);
         chain.set_settings(&settings);
         chain.reset();
         let (mut left, mut right) = (dl.clone(), dr.clone());
@@ -298,7 +298,7 @@ fn switching_presets_every_10_ms_on_a_sine_is_click_free_and_never_over() {
     // Steady state of each preset: the smoothness a held preset itself has.
     let mut steady_max = 0.0f32;
     for s in &settings {
-        let mut chain = Chain::new(fs, 480, 2);
+        let mut chain = Chain::new(fs, 2);
         chain.set_settings(s);
         chain.reset();
         let (mut l, mut r) = (sine(96_000), sine(96_000));
@@ -306,7 +306,7 @@ fn switching_presets_every_10_ms_on_a_sine_is_click_free_and_never_over() {
         steady_max = steady_max.max(max_second_difference(&l[48_000..])).max(max_second_difference(&r[48_000..]));
     }
     // Switch every 10 ms: through the list in order, alternating with random jumps.
-    let mut chain = Chain::new(fs, 480, 2);
+    let mut chain = Chain::new(fs, 2);
     chain.set_settings(&settings[0]);
     chain.reset();
     let (mut l, mut r) = (sine(48_000), sine(48_000));
@@ -355,7 +355,7 @@ fn level_match_brings_presets_within_half_a_lu_of_each_other_on_the_demo_mix() {
     let mut unmatched = Vec::new();
     for preset in factory::presets() {
         for level_match in [false, true] {
-            let mut chain = Chain::new(fs, 1024, 2);
+            let mut chain = Chain::new(fs, 2);
             chain.set_settings(&settings_of(&preset));
             chain.reset();
             chain.set_level_match(level_match);
@@ -403,11 +403,11 @@ fn level_match_is_off_by_default_and_leaves_renders_alone() {
         chain.process(&mut [&mut l, &mut r]);
         (l, r)
     };
-    let mut a = Chain::new(DEMO_SAMPLE_RATE as f32, 512, 2);
+    let mut a = Chain::new(DEMO_SAMPLE_RATE as f32, 2);
     a.set_settings(&settings);
     a.reset();
     assert!(!a.level_match());
-    let mut b = Chain::new(DEMO_SAMPLE_RATE as f32, 512, 2);
+    let mut b = Chain::new(DEMO_SAMPLE_RATE as f32, 2);
     b.set_settings(&settings);
     b.reset();
     b.set_level_match(true);

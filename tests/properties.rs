@@ -179,7 +179,7 @@ fn random_settings_signals_and_blocks_stay_finite_and_under_the_ceiling() {
     for trial in 0..48 {
         let sample_rate = gen.pick(&RATES);
         let n = (0.15 * sample_rate) as usize;
-        let mut chain = Chain::new(sample_rate, 8192, 2);
+        let mut chain = Chain::new(sample_rate, 2);
         let latency = chain.latency_samples();
         let first = gen.settings();
         // The switches that decide whether a ceiling exists stay fixed for the whole trial.
@@ -241,7 +241,7 @@ fn random_settings_signals_and_blocks_stay_finite_and_under_the_ceiling() {
 fn latency_is_the_same_for_every_setting() {
     let mut gen = Gen(TestRng(0x5EED_0001));
     for &sample_rate in &RATES {
-        let mut chain = Chain::new(sample_rate, 1024, 2);
+        let mut chain = Chain::new(sample_rate, 2);
         let latency = chain.latency_samples();
         let mut x = [vec![0.1f32; 256], vec![-0.1f32; 256]];
         for _ in 0..20 {
@@ -261,7 +261,7 @@ fn bypass_nulls_against_delayed_input_under_random_settings() {
     for trial in 0..12 {
         let sample_rate = gen.pick(&RATES);
         let n = (0.1 * sample_rate) as usize;
-        let mut chain = Chain::new(sample_rate, 8192, 2);
+        let mut chain = Chain::new(sample_rate, 2);
         let latency = chain.latency_samples();
         let mut s = gen.settings();
         s.bypass = true;

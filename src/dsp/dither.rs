@@ -52,8 +52,10 @@ pub struct Dither {
 }
 
 impl Dither {
-    /// The seed is fixed so that renders are reproducible sample for sample.
-    pub fn new() -> Self {
+    /// The seed is fixed so that renders are reproducible sample for sample. The sample rate is
+    /// part of the stages' common constructor; the quantiser and its first-order error-feedback
+    /// shaper (a zero at DC, noise pushed towards Nyquist) work the same at every rate.
+    pub fn new(_sample_rate: f32) -> Self {
         Self { settings: DitherSettings::default(), rng: XorShift32::new(0x1ACC_0E12), error: [0.0; 2] }
     }
 
@@ -81,8 +83,19 @@ impl Dither {
         }
     }
 
-    /// Quantises `samples` of channel `ch` (0 or 1) in place.
-    pub fn process(&mut self, ch: usize, samples: &mut [f32]) {
+    /// Quantisation adds no delay.
+    pub fn latency_samples(&self) -> usize {
+        0
+    }
+
+    /// Quantises a stereo chunk in place: the left channel's samples draw their dither first,
+    /// then the right's (renders depend on this order).
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.process_channel(0, left);
+        self.process_channel(1, right);
+    }
+
+    fn process_channel(&mut self, ch: usize, samples: &mut [f32]) {
         let Some(lsb) = self.settings.word_length.lsb() else {
             return;
         };
@@ -101,22 +114,16 @@ impl Dither {
     }
 }
 
-impl Default for Dither {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn quantised(settings: DitherSettings, input: impl Fn(usize) -> f32, n: usize) -> (Vec<f32>, Vec<f32>) {
-        let mut d = Dither::new();
+        let mut d = Dither::new(48_000.0);
         d.set(&settings);
         let original: Vec<f32> = (0..n).map(input).collect();
         let mut out = original.clone();
-        d.process(0, &mut out);
+        d.process(&mut out, &mut []);
         (original, out)
     }
 

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-
 use super::ptr::params_of;
 use super::value::{apply_direct, resolve_value, Input};
 use super::LacquerParams;

@@ -70,7 +70,7 @@ fn main() {
     }
     let bus = Arc::new(MeterBus::new());
     bus.sample_rate.store(RATE, std::sync::atomic::Ordering::Relaxed);
-    let mut chain = Chain::new(RATE, FRAME_SAMPLES, 2);
+    let mut chain = Chain::new(RATE, 2);
     chain.set_settings(&params.settings());
     chain.reset();
     chain.set_loudness_running(true);

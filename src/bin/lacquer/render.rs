@@ -13,7 +13,7 @@ pub const RENDER_BLOCK: usize = 1024;
 pub fn render(input: &Audio, settings: &Settings, progress: bool) -> Audio {
     let channels = input.channels.len();
     let frames = input.frames();
-    let mut chain = Chain::new(input.sample_rate as f32, RENDER_BLOCK, channels);
+    let mut chain = Chain::new(input.sample_rate as f32, channels);
     chain.set_settings(settings);
     chain.reset();
     // The CLI measures the files itself; the plugin's live meters are not needed here.

@@ -12,35 +12,23 @@ use crate::dsp::eq::{Eq, EqSettings};
 use crate::dsp::filter::delay::DelayLine;
 use crate::dsp::limiter::{self, Limiter, LimiterSettings};
 use crate::dsp::meter::loudness::LoudnessMeter;
-use crate::dsp::meter::peak_window::PeakWindow;
 use crate::dsp::meter::true_peak::max_abs;
 use crate::dsp::saturation::{Saturation, SaturationSettings};
 use crate::dsp::stereo::{StereoSettings, StereoWidth};
-use crate::dsp::util::math::{db_to_gain, gain_to_db, reject_garbage};
+use crate::dsp::util::math::{db_to_gain, reject_garbage};
 use crate::dsp::util::smoother::LinearSmoother;
-use crate::dsp::MAX_CHUNK;
+use crate::dsp::{Stage, MAX_CHUNK};
+
+mod level_match;
+mod meters;
+
+use level_match::{LevelMatch, LEVEL_MATCH_WINDOW_S};
+pub use meters::{ChainMeters, LoudnessReadings};
 
 /// Gain ramps (input/output gain) take this long, whatever the size of the change.
 const GAIN_RAMP_MS: f32 = 20.0;
 /// Global bypass and delta crossfades.
 const BYPASS_FADE_MS: f32 = 15.0;
-/// Level match follows its target with ramps this long (targets move every 10 ms or so).
-const LEVEL_MATCH_RAMP_MS: f32 = 50.0;
-/// Level match never moves the monitored level further than this either way.
-const LEVEL_MATCH_RANGE_DB: f32 = 24.0;
-/// Below this short-term loudness (silence, fades) the match holds its gain.
-const LEVEL_MATCH_GATE_LUFS: f32 = -60.0;
-/// Short-term loudness window (EBU Tech 3341): level match waits until both meters have one,
-/// and caps boosts by the output peak over the same span.
-const LEVEL_MATCH_WINDOW_S: f32 = 3.0;
-/// Time constant of the averaging of the loudness difference.
-const LEVEL_MATCH_AVERAGE_S: f32 = 0.3;
-/// Highest peak a level-match boost may reach when the ceiling is lower (a -3 dBTP vinyl
-/// pre-master must still be comparable with a -14 LUFS mix): monitoring headroom, not a master.
-const LEVEL_MATCH_MAX_PEAK_DB: f32 = -0.5;
-/// Boosts keep the recent output peak this far under that level (inter-sample allowance).
-const LEVEL_MATCH_PEAK_MARGIN_DB: f32 = 0.5;
-
 pub const MIN_INPUT_GAIN_DB: f32 = -24.0;
 pub const MAX_INPUT_GAIN_DB: f32 = 24.0;
 /// The output gain only trims down: it follows the limiter, so a boost would break the ceiling.
@@ -81,75 +69,30 @@ impl Default for Settings {
     }
 }
 
-/// Loudness readings of one metering point (BS.1770-4 / EBU R128); `-inf` until measurable.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LoudnessReadings {
-    pub momentary_lufs: f32,
-    pub short_term_lufs: f32,
-    pub integrated_lufs: f32,
-    pub loudness_range_lu: f32,
-    /// Highest true peak per channel since the last loudness reset.
-    pub true_peak_dbtp: [f32; 2],
-    /// True peak per channel over the last block (for the meter bars).
-    pub block_true_peak_dbtp: [f32; 2],
-    pub correlation: f32,
-}
-
-impl Default for LoudnessReadings {
-    fn default() -> Self {
-        let ninf = f32::NEG_INFINITY;
-        Self {
-            momentary_lufs: ninf,
-            short_term_lufs: ninf,
-            integrated_lufs: ninf,
-            loudness_range_lu: ninf,
-            true_peak_dbtp: [ninf; 2],
-            block_true_peak_dbtp: [ninf; 2],
-            correlation: 0.0,
-        }
-    }
-}
-
-impl LoudnessReadings {
-    fn read(meter: &LoudnessMeter) -> Self {
-        Self {
-            momentary_lufs: meter.momentary_lufs(),
-            short_term_lufs: meter.short_term_lufs(),
-            integrated_lufs: meter.integrated_lufs(),
-            loudness_range_lu: meter.loudness_range_lu(),
-            true_peak_dbtp: [meter.true_peak_dbtp(0), meter.true_peak_dbtp(1)],
-            block_true_peak_dbtp: [meter.block_true_peak_dbtp(0), meter.block_true_peak_dbtp(1)],
-            correlation: meter.correlation(),
-        }
-    }
-}
-
-/// Readings since the last [`Chain::take_meters`] (peaks are linear sample peaks).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ChainMeters {
-    pub input_peak: [f32; 2],
-    pub output_peak: [f32; 2],
-    pub limiter_gain_reduction_db: f32,
-    pub limiter_max_gain_reduction_db: f32,
-    pub safety_clips: u64,
-    /// Per-band compressor gain reduction (positive dB; band 0 = whole signal in single-band).
-    pub compressor_gain_reduction_db: [f32; 3],
-    pub input_loudness: LoudnessReadings,
-    pub output_loudness: LoudnessReadings,
-}
-
-pub struct Chain {
-    sample_rate: f32,
-    channels: usize,
-    max_block: usize,
-    settings: Settings,
-    input_gain: LinearSmoother,
-    output_gain: LinearSmoother,
+/// The stages between the input and the output gain.
+struct Stages {
     eq: Eq,
     compressor: Compressor,
     stereo: StereoWidth,
     saturation: Saturation,
     limiter: Limiter,
+}
+
+impl Stages {
+    /// The processing order: the one place it is written.
+    fn in_order(&mut self) -> [&mut dyn Stage; 5] {
+        [&mut self.eq, &mut self.compressor, &mut self.stereo, &mut self.saturation, &mut self.limiter]
+    }
+}
+
+pub struct Chain {
+    sample_rate: f32,
+    channels: usize,
+    settings: Settings,
+    input_gain: LinearSmoother,
+    output_gain: LinearSmoother,
+    stages: Stages,
+    /// The output word length, after the output gain.
     dither: Dither,
     /// Input delayed by the chain latency, for the bypass crossfade and the delta listen mode.
     dry: [DelayLine; 2],
@@ -164,49 +107,36 @@ pub struct Chain {
     /// transport is stopped, and offline renders switch it off.
     loudness_running: bool,
     /// Monitoring-only level match (plugin only; never set by the CLI).
-    level_match: bool,
-    level_match_gain: LinearSmoother,
-    /// Averaged loudness difference (dB) the match aims for.
-    level_match_db: f32,
-    /// The output's peak over the last short-term window, which caps level-match boosts.
-    recent_peak: PeakWindow,
-    /// Samples the level-match boost had to clip at the ceiling (the cap normally prevents it).
-    level_match_clips: u64,
+    level_match: LevelMatch,
     /// Samples metered since the loudness meters were reset: level match waits for a full
     /// short-term window on both meters before it moves.
     metered_samples: usize,
 }
 
 impl Chain {
-    /// Allocates everything the chain will ever need. `channels` is 1 or 2; `max_block` is the
-    /// largest block the host promised (any block length works, it only sizes nothing here
-    /// because the chain works in fixed chunks).
-    pub fn new(sample_rate: f32, max_block: usize, channels: usize) -> Self {
+    /// Allocates everything the chain will ever need. `channels` is 1 or 2. Any block length
+    /// works: the chain walks blocks in chunks of at most [`MAX_CHUNK`], so nothing here is
+    /// sized by the host's block.
+    pub fn new(sample_rate: f32, channels: usize) -> Self {
         let sample_rate = sample_rate.clamp(8_000.0, 768_000.0);
-        let eq = Eq::new(sample_rate);
-        let compressor = Compressor::new(sample_rate);
-        let stereo = StereoWidth::new(sample_rate);
-        let saturation = Saturation::new(sample_rate);
-        let limiter = Limiter::new(sample_rate);
-        let latency = eq.latency_samples()
-            + compressor.latency_samples()
-            + stereo.latency_samples()
-            + saturation.latency_samples()
-            + limiter.latency_samples();
+        let mut stages = Stages {
+            eq: Eq::new(sample_rate),
+            compressor: Compressor::new(sample_rate),
+            stereo: StereoWidth::new(sample_rate),
+            saturation: Saturation::new(sample_rate),
+            limiter: Limiter::new(sample_rate),
+        };
+        let dither = Dither::new(sample_rate);
+        let latency = stages.in_order().iter().map(|s| s.latency_samples()).sum::<usize>() + dither.latency_samples();
         let settings = Settings::default();
         let mut chain = Self {
             sample_rate,
             channels: channels.clamp(1, 2),
-            max_block,
             settings,
             input_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
             output_gain: LinearSmoother::new(sample_rate, GAIN_RAMP_MS, 1.0),
-            eq,
-            compressor,
-            stereo,
-            saturation,
-            limiter,
-            dither: Dither::new(),
+            stages,
+            dither,
             dry: [DelayLine::new(latency), DelayLine::new(latency)],
             wet_mix: LinearSmoother::new(sample_rate, BYPASS_FADE_MS, 1.0),
             delta_mix: LinearSmoother::new(sample_rate, BYPASS_FADE_MS, 0.0),
@@ -215,11 +145,7 @@ impl Chain {
             loudness_in: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
             loudness_out: LoudnessMeter::new(sample_rate, channels.clamp(1, 2)),
             loudness_running: true,
-            level_match: false,
-            level_match_gain: LinearSmoother::new(sample_rate, LEVEL_MATCH_RAMP_MS, 1.0),
-            level_match_db: 0.0,
-            recent_peak: PeakWindow::new(sample_rate, LEVEL_MATCH_WINDOW_S),
-            level_match_clips: 0,
+            level_match: LevelMatch::new(sample_rate),
             metered_samples: 0,
         };
         chain.apply(&settings);
@@ -235,10 +161,6 @@ impl Chain {
         self.channels
     }
 
-    pub fn max_block(&self) -> usize {
-        self.max_block
-    }
-
     /// Fixed for this sample rate, whatever the settings.
     pub fn latency_samples(&self) -> usize {
         self.latency
@@ -250,11 +172,7 @@ impl Chain {
 
     /// Clears all state; the current settings apply at once, without ramps.
     pub fn reset(&mut self) {
-        self.eq.reset();
-        self.compressor.reset();
-        self.stereo.reset();
-        self.saturation.reset();
-        self.limiter.reset();
+        self.stages.in_order().into_iter().for_each(|stage| stage.reset());
         self.dither.reset();
         self.dry.iter_mut().for_each(DelayLine::reset);
         self.input_gain.reset(self.input_gain.target());
@@ -264,9 +182,7 @@ impl Chain {
         self.meters = ChainMeters::default();
         self.loudness_in.reset();
         self.loudness_out.reset();
-        self.level_match_gain.reset(1.0);
-        self.level_match_db = 0.0;
-        self.recent_peak.reset();
+        self.level_match.reset();
         self.metered_samples = 0;
     }
 
@@ -280,28 +196,21 @@ impl Chain {
     /// loudness meters running (the plugin runs them while the transport plays); it holds its
     /// gain while they are paused or the input is silent. The CLI never turns this on.
     pub fn set_level_match(&mut self, on: bool) {
-        if on && !self.level_match {
-            self.recent_peak.reset();
-        }
-        self.level_match = on;
-        if !on {
-            self.level_match_gain.set_target(1.0);
-            self.level_match_db = 0.0;
-        }
+        self.level_match.set_on(on);
     }
 
     pub fn level_match(&self) -> bool {
-        self.level_match
+        self.level_match.is_on()
     }
 
     /// The level-match gain being applied now (dB; 0 when off).
     pub fn level_match_gain_db(&self) -> f32 {
-        gain_to_db(self.level_match_gain.current())
+        self.level_match.gain_db()
     }
 
     /// Samples level match clipped at the ceiling since the chain was built.
     pub fn level_match_clips(&self) -> u64 {
-        self.level_match_clips
+        self.level_match.clips()
     }
 
     /// Starts or pauses loudness metering (integrated and LRA keep their state while paused).
@@ -315,7 +224,7 @@ impl Chain {
         self.loudness_in.reset();
         self.loudness_out.reset();
         self.metered_samples = 0;
-        self.limiter.reset_meters();
+        self.stages.limiter.reset_meters();
     }
 
     /// Takes a new snapshot of the parameters. Never allocates; continuous values are smoothed.
@@ -333,33 +242,28 @@ impl Chain {
             .set_target(db_to_gain(finite_or(s.output_gain_db, 0.0).clamp(MIN_OUTPUT_GAIN_DB, MAX_OUTPUT_GAIN_DB)));
         self.wet_mix.set_target(if s.bypass { 0.0 } else { 1.0 });
         self.delta_mix.set_target(if s.delta && !s.bypass { 1.0 } else { 0.0 });
-        self.eq.set(&s.eq);
-        self.compressor.set(&s.compressor);
-        self.stereo.set(&s.stereo);
-        self.saturation.set(&s.saturation);
+        self.stages.eq.set(&s.eq);
+        self.stages.compressor.set(&s.compressor);
+        self.stages.stereo.set(&s.stereo);
+        self.stages.saturation.set(&s.saturation);
         // Quantisation after the limiter may move a sample by up to `max_error`: the limiter
         // aims that much lower so the final output still respects the ceiling.
-        self.limiter.set_with_output_margin(&s.limiter, Dither::max_error(&s.dither));
+        self.stages.limiter.set_with_output_margin(&s.limiter, Dither::max_error(&s.dither));
         self.dither.set(&s.dither);
     }
 
     /// Readings since the last call; peaks restart from zero.
     pub fn take_meters(&mut self) -> ChainMeters {
         let mut m = self.meters;
-        m.limiter_gain_reduction_db = self.limiter.gain_reduction_db();
-        m.limiter_max_gain_reduction_db = self.limiter.max_gain_reduction_db();
-        m.safety_clips = self.limiter.safety_clip_count();
-        m.compressor_gain_reduction_db = self.compressor.gain_reduction_db();
+        m.limiter_gain_reduction_db = self.stages.limiter.gain_reduction_db();
+        m.limiter_max_gain_reduction_db = self.stages.limiter.max_gain_reduction_db();
+        m.safety_clips = self.stages.limiter.safety_clip_count();
+        m.compressor_gain_reduction_db = self.stages.compressor.gain_reduction_db();
         m.input_loudness = LoudnessReadings::read(&self.loudness_in);
         m.output_loudness = LoudnessReadings::read(&self.loudness_out);
         self.meters.input_peak = [0.0; 2];
         self.meters.output_peak = [0.0; 2];
         m
-    }
-
-    /// Max gain reduction and clip count restart (the GUI's reset button).
-    pub fn reset_meter_holds(&mut self) {
-        self.limiter.reset_meters();
     }
 
     /// Processes a block in place. One slice per channel (1 or 2; extra channels are left as
@@ -400,51 +304,11 @@ impl Chain {
             self.loudness_out.process(left, right);
             self.metered_samples = self.metered_samples.saturating_add(n);
         }
-        if n > 0 && (self.level_match || self.level_match_gain.current() != 1.0 || self.level_match_gain.is_smoothing())
-        {
-            self.apply_level_match(channels, n);
-        }
-    }
-
-    fn apply_level_match(&mut self, channels: &mut [&mut [f32]], n: usize) {
-        let block_peak = channels.iter().take(2).flat_map(|c| c[..n].iter()).fold(0.0f32, |m, x| m.max(x.abs()));
-        self.recent_peak.push_block(block_peak, n);
-        let ceiling_db = limiter::ceiling_db(&self.settings.limiter);
-        // Monitoring may play a quiet master louder than its own ceiling, never over this.
-        let monitor_peak_db = ceiling_db.max(LEVEL_MATCH_MAX_PEAK_DB);
-        let window_full = self.metered_samples as f32 >= LEVEL_MATCH_WINDOW_S * self.sample_rate;
-        if self.level_match && window_full {
-            let s_in = self.loudness_in.short_term_lufs();
-            let s_out = self.loudness_out.short_term_lufs();
-            if s_in > LEVEL_MATCH_GATE_LUFS && s_out > LEVEL_MATCH_GATE_LUFS {
-                let recent_peak_db = gain_to_db(self.recent_peak.peak());
-                // Until a whole window of peaks is known, only cuts are safe.
-                let headroom_db = if self.recent_peak.is_full() {
-                    (monitor_peak_db - LEVEL_MATCH_PEAK_MARGIN_DB - recent_peak_db).max(0.0)
-                } else {
-                    0.0
-                };
-                let target_db = (s_in - s_out).clamp(-LEVEL_MATCH_RANGE_DB, LEVEL_MATCH_RANGE_DB);
-                // Average the difference so the match follows the programme, not each beat.
-                let a = 1.0 - (-(n as f32) / (LEVEL_MATCH_AVERAGE_S * self.sample_rate)).exp();
-                self.level_match_db += (target_db - self.level_match_db) * a;
-                self.level_match_gain.set_target(db_to_gain(self.level_match_db.min(headroom_db)));
-            }
-        }
-        // `powf`, not the fast approximation: this clip must not sit an ulp over its level.
-        let limit = 10f32.powf(monitor_peak_db / 20.0);
-        for i in 0..n {
-            let g = self.level_match_gain.next();
-            for channel in channels.iter_mut().take(2) {
-                let x = channel[i] * g;
-                // Only a boost can cross the limit (cuts leave the limiter's guarantee alone).
-                channel[i] = if g > 1.0 && x.abs() > limit {
-                    self.level_match_clips += 1;
-                    limit.copysign(x)
-                } else {
-                    x
-                };
-            }
+        if n > 0 && self.level_match.is_active() {
+            let window_full = self.metered_samples as f32 >= LEVEL_MATCH_WINDOW_S * self.sample_rate;
+            let ceiling_db = limiter::ceiling_db(&self.settings.limiter);
+            let loudness = (&self.loudness_in, &self.loudness_out);
+            self.level_match.process(channels, n, ceiling_db, loudness, window_full);
         }
     }
 
@@ -466,15 +330,12 @@ impl Chain {
         self.dry[1].push_block(right, mixing.then_some(&mut dry_r[..len]));
         apply_gain(&mut self.input_gain, left, right);
 
-        self.eq.process(left, right);
-        self.compressor.process(left, right);
-        self.stereo.process(left, right);
-        self.saturation.process(left, right);
-        self.limiter.process(left, right);
+        for stage in self.stages.in_order() {
+            stage.process(left, right);
+        }
 
         apply_gain(&mut self.output_gain, left, right);
-        self.dither.process(0, left);
-        self.dither.process(1, right);
+        self.dither.process(left, right);
 
         // Settled at wet = 1 and delta = 0 the mix below gives `processed` bit for bit.
         if mixing {
