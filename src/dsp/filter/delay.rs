@@ -1,11 +1,11 @@
 //! Fixed delay line (power-of-two ring): latency alignment of dry paths.
 
+use crate::dsp::filter::ring::Ring;
 use crate::dsp::MAX_CHUNK;
 
 #[derive(Debug, Clone)]
 pub struct DelayLine {
-    data: Vec<f32>,
-    mask: usize,
+    ring: Ring,
     pos: usize,
     delay: usize,
 }
@@ -13,8 +13,7 @@ pub struct DelayLine {
 impl DelayLine {
     pub fn new(delay: usize) -> Self {
         // Room for a whole chunk beyond the delay: `push_block` writes a chunk before reading.
-        let len = (delay + MAX_CHUNK).next_power_of_two();
-        Self { data: vec![0.0; len], mask: len - 1, pos: 0, delay }
+        Self { ring: Ring::new(delay + MAX_CHUNK, 0.0), pos: 0, delay }
     }
 
     pub fn delay(&self) -> usize {
@@ -22,15 +21,15 @@ impl DelayLine {
     }
 
     pub fn reset(&mut self) {
-        self.data.fill(0.0);
+        self.ring.fill(0.0);
         self.pos = 0;
     }
 
     /// Writes `x`, returns the sample written `delay` pushes ago.
     #[inline]
     pub fn push(&mut self, x: f32) -> f32 {
-        self.data[self.pos & self.mask] = x;
-        let out = self.data[self.pos.wrapping_sub(self.delay) & self.mask];
+        self.ring.set(self.pos, x);
+        let out = self.ring.get(self.pos.wrapping_sub(self.delay));
         self.pos = self.pos.wrapping_add(1);
         out
     }
@@ -41,18 +40,11 @@ impl DelayLine {
     pub fn push_block(&mut self, input: &[f32], mut output: Option<&mut [f32]>) {
         for (k, chunk) in input.chunks(MAX_CHUNK).enumerate() {
             let n = chunk.len();
-            let start = self.pos & self.mask;
-            let first = n.min(self.data.len() - start);
-            self.data[start..start + first].copy_from_slice(&chunk[..first]);
-            self.data[..n - first].copy_from_slice(&chunk[first..]);
+            self.ring.write_block(self.pos, chunk);
             if let Some(out) = output.as_deref_mut() {
                 // Written before read: the ring holds delay + MAX_CHUNK, so nothing read here
                 // was overwritten.
-                let out = &mut out[k * MAX_CHUNK..k * MAX_CHUNK + n];
-                let read = self.pos.wrapping_sub(self.delay) & self.mask;
-                let first = n.min(self.data.len() - read);
-                out[..first].copy_from_slice(&self.data[read..read + first]);
-                out[first..].copy_from_slice(&self.data[..n - first]);
+                self.ring.read_block(self.pos.wrapping_sub(self.delay), &mut out[k * MAX_CHUNK..k * MAX_CHUNK + n]);
             }
             self.pos = self.pos.wrapping_add(n);
         }

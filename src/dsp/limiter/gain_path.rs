@@ -11,6 +11,7 @@
 //! what keeps bass from being distorted by the gain change. The moving sums run on integers
 //! (fixed point, floored), so they are exact over any length of stream: no drift, no over.
 
+use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::sliding_min::SlidingMin;
 use crate::dsp::simd::{truncate_i32, F4};
 use crate::dsp::util::math::fast_exp2;
@@ -71,10 +72,11 @@ impl DoubleBox {
     }
 }
 
-/// Power-of-two ring for block reads and writes at a fixed delay (the pad and the history).
+/// A ring with a write cursor, for block reads and writes at a fixed delay (the pad and the
+/// history).
 #[derive(Debug, Clone)]
 struct BlockRing {
-    data: Vec<f32>,
+    ring: Ring,
     pos: usize,
 }
 
@@ -82,43 +84,34 @@ impl BlockRing {
     /// Holds at least `max_delay + max_block` values, so a block written first can then be read
     /// back `max_delay` samples late without reading its own overwritten part.
     fn new(max_delay: usize, max_block: usize, fill: f32) -> Self {
-        Self { data: vec![fill; (max_delay + max_block).next_power_of_two()], pos: 0 }
+        Self { ring: Ring::new(max_delay + max_block, fill), pos: 0 }
     }
 
     fn reset(&mut self, fill: f32) {
-        self.data.fill(fill);
+        self.ring.fill(fill);
         self.pos = 0;
     }
 
     fn copy_state_from(&mut self, other: &BlockRing) {
-        self.data.copy_from_slice(&other.data);
+        self.ring.copy_from(&other.ring);
         self.pos = other.pos;
     }
 
     /// Appends `values` (at most the ring's length).
     fn write(&mut self, values: &[f32]) {
-        let mask = self.data.len() - 1;
-        let start = self.pos & mask;
-        let first = values.len().min(self.data.len() - start);
-        self.data[start..start + first].copy_from_slice(&values[..first]);
-        self.data[..values.len() - first].copy_from_slice(&values[first..]);
+        self.ring.write_block(self.pos, values);
         self.pos = self.pos.wrapping_add(values.len());
     }
 
     /// `out[i]` = the value written `delay` samples before the i-th of the last `out.len()`
     /// values written.
     fn read(&self, delay: usize, out: &mut [f32]) {
-        let mask = self.data.len() - 1;
-        let start = self.pos.wrapping_sub(out.len() + delay) & mask;
-        let first = out.len().min(self.data.len() - start);
-        let (head, tail) = out.split_at_mut(first);
-        head.copy_from_slice(&self.data[start..start + first]);
-        tail.copy_from_slice(&self.data[..tail.len()]);
+        self.ring.read_block(self.pos.wrapping_sub(out.len() + delay), out);
     }
 
     /// The value written `age` writes ago (0 = the last one).
     fn get(&self, age: usize) -> f32 {
-        self.data[self.pos.wrapping_sub(age + 1) & (self.data.len() - 1)]
+        self.ring.get(self.pos.wrapping_sub(age + 1))
     }
 }
 

@@ -30,6 +30,7 @@
 pub mod gain_path;
 pub mod sliding_min;
 
+use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::gain_path::{GainPath, ReleaseSettings};
 use crate::dsp::resample::block_peak_interpolator::{BlockPeakInterpolator4, BLOCK_CAPACITY};
 use crate::dsp::resample::peak_interpolator::{PeakInterpolator, HISTORY_SAMPLES};
@@ -139,46 +140,11 @@ impl Default for LimiterSettings {
 /// frames (vector-friendly, no per-sample dispatch), on scratch arrays kept in the limiter.
 const CHUNK: usize = BLOCK_CAPACITY;
 
-/// Power-of-two ring of per-sample values read back at a fixed delay, a block at a time.
-#[derive(Debug, Clone)]
-struct Ring {
-    data: Vec<f32>,
-    mask: usize,
-}
-
-impl Ring {
-    /// Holds `max_delay + CHUNK` values at least, so a chunk written first can then be read
-    /// back `max_delay` samples late without reading its own overwritten part.
-    fn new(max_delay: usize, fill: f32) -> Self {
-        let len = (max_delay + CHUNK + 1).next_power_of_two();
-        Self { data: vec![fill; len], mask: len - 1 }
-    }
-    #[inline]
-    fn read(&self, pos: usize, delay: usize) -> f32 {
-        self.data[pos.wrapping_sub(delay) & self.mask]
-    }
-    /// Writes `values` at positions `pos..`.
-    fn write_block(&mut self, pos: usize, values: &[f32]) {
-        let start = pos & self.mask;
-        let first = values.len().min(self.data.len() - start);
-        self.data[start..start + first].copy_from_slice(&values[..first]);
-        self.data[..values.len() - first].copy_from_slice(&values[first..]);
-    }
-    /// Writes `value` at positions `pos..pos + n`.
-    fn fill_block(&mut self, pos: usize, n: usize, value: f32) {
-        let start = pos & self.mask;
-        let first = n.min(self.data.len() - start);
-        self.data[start..start + first].fill(value);
-        self.data[..n - first].fill(value);
-    }
-    /// `out[i]` = the value at position `pos + i - delay`.
-    fn read_block(&self, pos: usize, delay: usize, out: &mut [f32]) {
-        let start = pos.wrapping_sub(delay) & self.mask;
-        let first = out.len().min(self.data.len() - start);
-        let (head, tail) = out.split_at_mut(first);
-        head.copy_from_slice(&self.data[start..start + first]);
-        tail.copy_from_slice(&self.data[..tail.len()]);
-    }
+/// A ring of per-sample values read back at a fixed delay, a block at a time: holds
+/// `max_delay + CHUNK` values at least, so a chunk written first can then be read back
+/// `max_delay` samples late without reading its own overwritten part.
+fn history_ring(max_delay: usize, fill: f32) -> Ring {
+    Ring::new(max_delay + CHUNK + 1, fill)
 }
 
 /// Per-chunk working arrays (allocated once, with the limiter).
@@ -275,10 +241,10 @@ impl Limiter {
             scratch: Scratch::new(),
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
-            audio: [Ring::new(history, 0.0), Ring::new(history, 0.0)],
-            drive_history: Ring::new(history, 1.0),
-            ceiling_history: Ring::new(latency, 1.0),
-            detect_ceiling_history: Ring::new(latency, 0.0),
+            audio: [history_ring(history, 0.0), history_ring(history, 0.0)],
+            drive_history: history_ring(history, 1.0),
+            ceiling_history: history_ring(latency, 1.0),
+            detect_ceiling_history: history_ring(latency, 0.0),
             pos: 0,
             drive: LinearSmoother::new(sample_rate, 20.0, 1.0),
             mix: LinearSmoother::new(sample_rate, 15.0, 1.0),
@@ -306,13 +272,13 @@ impl Limiter {
             self.detectors[ch].iter_mut().for_each(PeakInterpolator::reset);
             self.block_detectors[ch].reset();
             self.gain_paths[ch].reset();
-            self.audio[ch].data.fill(0.0);
+            self.audio[ch].fill(0.0);
         }
         let drive = db_to_gain(self.settings.drive_db);
         self.drive.reset(drive);
-        self.drive_history.data.fill(drive);
-        self.ceiling_history.data.fill(self.ceiling_gain);
-        self.detect_ceiling_history.data.fill(self.detect_ceiling_log2);
+        self.drive_history.fill(drive);
+        self.ceiling_history.fill(self.ceiling_gain);
+        self.detect_ceiling_history.fill(self.detect_ceiling_log2);
         self.mix.reset(if self.settings.bypass { 0.0 } else { 1.0 });
         self.pos = 0;
         self.reset_meters();
@@ -384,7 +350,7 @@ impl Limiter {
         for ch in 0..2 {
             let mut recent: [f32; HISTORY_SAMPLES] = std::array::from_fn(|i| {
                 let age = HISTORY_SAMPLES - i;
-                self.audio[ch].read(self.pos, age) * self.drive_history.read(self.pos, age)
+                self.audio[ch].get(self.pos.wrapping_sub(age)) * self.drive_history.get(self.pos.wrapping_sub(age))
             });
             if ratio_index == BLOCK_RATIO_INDEX {
                 let det = &mut self.block_detectors[ch];
@@ -427,16 +393,16 @@ impl Limiter {
         smoothed(&mut self.drive, &mut sc.drive[..n]);
         smoothed(&mut self.mix, &mut sc.mix[..n]);
         self.drive_history.write_block(pos, &sc.drive[..n]);
-        self.drive_history.read_block(pos, latency, &mut sc.drive_out[..n]);
+        self.drive_history.read_block(pos.wrapping_sub(latency), &mut sc.drive_out[..n]);
         // The ceiling in force for each sample travels with it: read at the detector and at the
         // output with their delays.
         self.ceiling_history.fill_block(pos, n, self.ceiling_gain);
-        self.ceiling_history.read_block(pos, latency, &mut sc.ceiling_out[..n]);
+        self.ceiling_history.read_block(pos.wrapping_sub(latency), &mut sc.ceiling_out[..n]);
         self.detect_ceiling_history.fill_block(pos, n, self.detect_ceiling_log2);
-        self.detect_ceiling_history.read_block(pos, self.detector_delay, &mut sc.detect_ceiling[..n]);
+        self.detect_ceiling_history.read_block(pos.wrapping_sub(self.detector_delay), &mut sc.detect_ceiling[..n]);
         for (ch, input) in [&*left, &*right].into_iter().enumerate() {
             self.audio[ch].write_block(pos, input);
-            self.audio[ch].read_block(pos, latency, &mut sc.dry[ch][..n]);
+            self.audio[ch].read_block(pos.wrapping_sub(latency), &mut sc.dry[ch][..n]);
             let driven = &mut sc.peaks[ch][..n];
             for ((d, &x), &g) in driven.iter_mut().zip(input).zip(&sc.drive[..n]) {
                 *d = x * g;
