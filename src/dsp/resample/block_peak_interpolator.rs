@@ -196,14 +196,13 @@ impl LaneKernel for Block<'_> {
 fn fold_long_lanes<V: Lanes>(h: &[Aligned8; STAGE1_PAIRS], x: &[f32], at: usize) -> V {
     const P: usize = STAGE1_PAIRS;
     assert!(at + 1 >= P && at + V::N + P <= x.len());
-    let base = x.as_ptr();
     let mut acc = [V::splat(0.0); 8];
     for c in (0..P).step_by(8) {
         for (lane, a) in acc.iter_mut().enumerate() {
             let k = c + lane;
-            // SAFETY: the assert above keeps at - k .. at - k + N and at + 1 + k .. at + 1 + k + N
-            // (k < P) inside x.
-            let pair = unsafe { V::load_ptr(base.add(at - k)) + V::load_ptr(base.add(at + 1 + k)) };
+            // In bounds by the assert above (k < P), which also lets the compiler drop the
+            // loads' own checks.
+            let pair = V::load(x, at - k) + V::load(x, at + 1 + k);
             *a = *a + V::load_lanes(&h[k]) * pair;
         }
     }

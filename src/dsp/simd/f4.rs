@@ -13,9 +13,6 @@ pub trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = S
     fn splat(v: f32) -> Self;
     /// Lanes `s[at..at + N]`.
     fn load(s: &[f32], at: usize) -> Self;
-    /// # Safety
-    /// `p..p + N` must be readable.
-    unsafe fn load_ptr(p: *const f32) -> Self;
     /// The first N values of a 32-byte aligned group of eight (a coefficient repeated in lanes).
     fn load_lanes(group: &Aligned8) -> Self;
     fn store(self, s: &mut [f32], at: usize);
@@ -123,12 +120,6 @@ impl F4 {
             F4(_mm_castpd_ps(_mm_load_sd(lanes.as_ptr().cast::<f64>())))
         }
     }
-    /// # Safety
-    /// `p..p + 4` must be readable.
-    #[inline(always)]
-    pub unsafe fn load_ptr(p: *const f32) -> Self {
-        unsafe { F4(std::arch::x86_64::_mm_loadu_ps(p)) }
-    }
     #[inline(always)]
     pub fn store(self, s: &mut [f32], at: usize) {
         let lanes: &mut [f32; 4] = (&mut s[at..at + 4]).try_into().expect("four lanes");
@@ -233,13 +224,6 @@ impl F4 {
     pub fn load2(s: &[f32], at: usize) -> Self {
         F4([s[at], s[at + 1], 0.0, 0.0])
     }
-    /// # Safety
-    /// `p..p + 4` must be readable.
-    #[inline(always)]
-    pub unsafe fn load_ptr(p: *const f32) -> Self {
-        // SAFETY: guaranteed by the caller.
-        unsafe { F4(std::array::from_fn(|i| *p.add(i))) }
-    }
     #[inline(always)]
     pub fn store(self, s: &mut [f32], at: usize) {
         s[at..at + 4].copy_from_slice(&self.0);
@@ -319,11 +303,6 @@ impl Lanes for F4 {
     #[inline(always)]
     fn load(s: &[f32], at: usize) -> Self {
         F4::load(s, at)
-    }
-    #[inline(always)]
-    unsafe fn load_ptr(p: *const f32) -> Self {
-        // SAFETY: guaranteed by the caller.
-        unsafe { F4::load_ptr(p) }
     }
     #[inline(always)]
     fn load_lanes(group: &Aligned8) -> Self {

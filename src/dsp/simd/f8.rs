@@ -48,11 +48,6 @@ impl Lanes for F8 {
         unsafe { F8(_mm256_loadu_ps(lanes.as_ptr())) }
     }
     #[inline(always)]
-    unsafe fn load_ptr(p: *const f32) -> Self {
-        // The caller guarantees that p..p + 8 is readable.
-        unsafe { F8(_mm256_loadu_ps(p)) }
-    }
-    #[inline(always)]
     fn load_lanes(group: &Aligned8) -> Self {
         // `group` is eight floats, 32-byte aligned.
         unsafe { F8(_mm256_load_ps(group.0.as_ptr())) }
