@@ -252,6 +252,50 @@ fn target_lufs_lands_within_half_a_lu_under_the_ceiling() {
     );
 }
 
+/// LUFS and dB values are almost always negative: every way of writing them on the command line
+/// is read as a value, never as a flag, and lands where it says.
+#[test]
+fn negative_numbers_are_values_in_every_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    let loudness = |out: &Path| {
+        let json = lacquer(&["analyze", "--json", s(out)]);
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        (v["integrated_lufs"].as_f64().unwrap(), v["true_peak_dbtp"].as_f64().unwrap())
+    };
+    for (k, target) in [["--target-lufs", "-14"].as_slice(), &["--target-lufs=-14"], &["--target-lufs", "-14.0"]]
+        .into_iter()
+        .enumerate()
+    {
+        let out = dir.path().join(format!("target{k}.wav"));
+        let mut args = vec!["master", s(&demo), s(&out), "--format", "32f"];
+        args.extend_from_slice(target);
+        let r = lacquer(&args);
+        assert!(r.status.success(), "{target:?}: {}", String::from_utf8_lossy(&r.stderr));
+        let (lufs, tp) = loudness(&out);
+        assert!((lufs + 14.0).abs() <= 0.5, "{target:?}: {lufs} LUFS");
+        assert!(tp <= -1.0, "{target:?}: true peak {tp}");
+    }
+    // A negative parameter value, in both spellings of --set: the ceiling it names holds.
+    for (k, set) in [["--set", "lim_ceiling=-3"].as_slice(), &["--set=lim_ceiling=-3"]].into_iter().enumerate() {
+        let out = dir.path().join(format!("ceiling{k}.wav"));
+        let mut args = vec!["master", s(&demo), s(&out), "--format", "32f", "--set", "lim_drive=8"];
+        args.extend_from_slice(set);
+        let r = lacquer(&args);
+        assert!(r.status.success(), "{set:?}: {}", String::from_utf8_lossy(&r.stderr));
+        let (_, tp) = loudness(&out);
+        assert!(tp <= -3.0 && tp > -3.5, "{set:?}: true peak {tp}, expected just under -3 dBTP");
+    }
+    // A negative target with a negative ceiling on top.
+    let out = dir.path().join("both.wav");
+    let r =
+        lacquer(&["master", s(&demo), s(&out), "--format", "32f", "--target-lufs", "-16", "--set", "lim_ceiling=-2"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let (lufs, tp) = loudness(&out);
+    assert!((lufs + 16.0).abs() <= 0.5 && tp <= -2.0, "{lufs} LUFS, {tp} dBTP");
+}
+
 fn lacquer_with_presets(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lacquer"))
         .env(lacquer::presets::user::DIR_ENV, dir)

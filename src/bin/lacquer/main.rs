@@ -45,7 +45,7 @@ enum Command {
         /// Master to a loudness target: a number in LUFS, or streaming (-14 LUFS, -1 dBTP),
         /// apple (-16, -1), ebu (-23, -1), club (-9, -0.3). Sets the limiter drive (or the output
         /// trim for quieter targets) from measured renders.
-        #[arg(long, value_name = "LUFS|NAME")]
+        #[arg(long, value_name = "LUFS|NAME", allow_negative_numbers = true)]
         target_lufs: Option<String>,
         /// Ignore the loudness target a preset carries (render its settings as they are).
         #[arg(long, conflicts_with = "target_lufs")]
