@@ -148,6 +148,9 @@ fn bundle() -> Result<PathBuf> {
     Ok(bundled)
 }
 
+/// The factory preset `install` masters the demo mix with.
+const DEMO_PRESET: &str = "transparent-streaming";
+
 fn install() -> Result<()> {
     setup()?;
     let bundled = bundle()?;
@@ -168,7 +171,9 @@ fn install() -> Result<()> {
     let master = demo_dir.join("demo-master.wav");
     let cli_str = cli.to_string_lossy().to_string();
     run(&cli_str, &["demo", &mix.to_string_lossy(), "--force"])?;
-    run(&cli_str, &["master", &mix.to_string_lossy(), &master.to_string_lossy(), "--force"])?;
+    // Show the product: master the demo to the streaming target with a factory preset (the CLI
+    // prints the loudness and true peak before and after).
+    run(&cli_str, &["master", &mix.to_string_lossy(), &master.to_string_lossy(), "--preset", DEMO_PRESET, "--force"])?;
     println!();
     println!("Done.");
     println!("  CLAP plugin : {}", clap_target.display());
@@ -176,7 +181,7 @@ fn install() -> Result<()> {
     println!("  bundles     : {}", bundled.display());
     println!("  CLI         : {}", cli.display());
     println!("  demo mix    : {}", mix.display());
-    println!("  demo master : {}", master.display());
+    println!("  demo master : {} (preset {DEMO_PRESET}: -14 LUFS, -1 dBTP)", master.display());
     Ok(())
 }
 
