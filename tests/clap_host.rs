@@ -101,6 +101,27 @@ fn audio_ports_and_params_extensions() {
     println!("{} params, ids unique, all named", params.len());
 }
 
+/// Hosts list only automatable parameters in their automation lanes (Ardour also hides the
+/// others from its generic editor), so every parameter a user may want to change per song
+/// section is automatable, lookahead and both oversampling choices included (the latency is the
+/// same whatever they are set to). The one exception is the loudness-reset preference, a
+/// session setting rather than a sound parameter; hidden placeholders do not count.
+#[test]
+fn every_sound_parameter_is_automatable() {
+    let entry = load_entry();
+    let inst = Instance::new(&entry);
+    let params = inst.params();
+    let preference = param_hash("meter_auto_reset");
+    // Hidden parameters (placeholders such as the filters' unused gain) are not shown anywhere.
+    for p in params.iter().filter(|p| !p.hidden) {
+        assert_eq!(p.automatable, p.id != preference, "{} ({}): automatable {}", p.name, p.id, p.automatable);
+    }
+    for id in ["lim_lookahead", "lim_os", "sat_os"] {
+        let p = params.iter().find(|p| p.id == param_hash(id)).unwrap_or_else(|| panic!("{id} missing"));
+        assert!(p.automatable, "{id} not automatable");
+    }
+}
+
 #[test]
 fn activate_deactivate_cycles_at_every_rate() {
     let entry = load_entry();

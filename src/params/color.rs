@@ -90,7 +90,7 @@ impl Default for SaturationParams {
             mix_pct: pct_param("Sat Mix", d.mix_percent, 0.0, 100.0),
             auto_gain: BoolParam::new("Sat Auto Gain", d.auto_gain),
             output_trim_db: db_param("Sat Trim", d.output_trim_db, -12.0, 12.0),
-            oversampling: EnumParam::new("Sat Oversampling", SaturationOversampling::X2).non_automatable(),
+            oversampling: EnumParam::new("Sat Oversampling", SaturationOversampling::X2),
         }
     }
 }

@@ -183,13 +183,12 @@ impl Default for LacquerParams {
                 )
                 .with_unit(" ms")
                 .with_step_size(0.1)
-                .with_value_to_string(formatters::v2s_f32_rounded(1))
-                .non_automatable(),
+                .with_value_to_string(formatters::v2s_f32_rounded(1)),
                 release_ms: ms_param("Release", lim.release_ms, 1.0, 1000.0),
                 auto_release: BoolParam::new("Auto Release", lim.auto_release),
                 link_pct: pct_param("Stereo Link", lim.link_pct, 0.0, 100.0),
                 true_peak: BoolParam::new("True Peak", lim.true_peak),
-                oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4).non_automatable(),
+                oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4),
             },
             output: OutputParams {
                 gain_db: db_param("Output Gain", 0.0, chain::MIN_OUTPUT_GAIN_DB, chain::MAX_OUTPUT_GAIN_DB),

@@ -13,7 +13,10 @@ use clack_host::extensions::prelude::HostError;
 use clack_host::prelude::*;
 use clap_sys::ext::audio_ports::{clap_audio_port_info, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS};
 use clap_sys::ext::latency::{clap_plugin_latency, CLAP_EXT_LATENCY};
-use clap_sys::ext::params::{clap_param_info, clap_plugin_params, CLAP_EXT_PARAMS, CLAP_PARAM_IS_STEPPED};
+use clap_sys::ext::params::{
+    clap_param_info, clap_plugin_params, CLAP_EXT_PARAMS, CLAP_PARAM_IS_AUTOMATABLE, CLAP_PARAM_IS_HIDDEN,
+    CLAP_PARAM_IS_STEPPED,
+};
 use clap_sys::ext::remote_controls::{
     clap_plugin_remote_controls, clap_remote_controls_page, CLAP_EXT_REMOTE_CONTROLS,
 };
@@ -93,6 +96,8 @@ pub struct ParamInfo {
     pub max: f64,
     pub default: f64,
     pub stepped: bool,
+    pub automatable: bool,
+    pub hidden: bool,
 }
 
 /// nice-plug's CLAP parameter id: the 31-bit string hash of the stable string ID.
@@ -185,6 +190,8 @@ impl Instance {
                     max: info.max_value,
                     default: info.default_value,
                     stepped: info.flags & CLAP_PARAM_IS_STEPPED != 0,
+                    automatable: info.flags & CLAP_PARAM_IS_AUTOMATABLE != 0,
+                    hidden: info.flags & CLAP_PARAM_IS_HIDDEN != 0,
                 }
             })
             .collect()
