@@ -387,3 +387,74 @@ fn bad_presets_are_refused_with_one_line_and_nothing_changes() {
     assert!(String::from_utf8(out.stderr).unwrap().contains("newer Lacquer"));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), lacquer::presets::factory::files().len());
 }
+
+/// Decodes a file with symphonia into interleaved integer samples at `bits` (exact for 16/24-bit
+/// PCM, whatever the container), with its sample rate and channel count.
+fn decode_integers(path: &Path, bits: u32) -> (u32, usize, Vec<i32>) {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::DecoderOptions;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+    let file = std::fs::File::open(path).unwrap();
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(path.extension().unwrap().to_str().unwrap());
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
+        .unwrap();
+    let mut format = probed.format;
+    let track = format.default_track().unwrap().clone();
+    let mut decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).unwrap();
+    let (mut rate, mut channels, mut out) = (0, 0, Vec::new());
+    while let Ok(packet) = format.next_packet() {
+        let decoded = decoder.decode(&packet).unwrap();
+        let spec = *decoded.spec();
+        (rate, channels) = (spec.rate, spec.channels.count());
+        let mut buf = SampleBuffer::<i32>::new(decoded.capacity() as u64, spec);
+        buf.copy_interleaved_ref(decoded);
+        // symphonia scales every integer format to the full i32 range.
+        out.extend(buf.samples().iter().map(|&v| v >> (32 - bits)));
+    }
+    (rate, channels, out)
+}
+
+/// FLAC output is lossless: the same master written as FLAC and as WAV decodes to the same
+/// integer samples, at 16 and 24 bits, mono and stereo; FLAC cannot hold float samples and
+/// other extensions are refused, with nothing left behind.
+#[test]
+fn flac_output_decodes_bit_identical_to_the_wav_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The demo mix driven hard is the material on which flacenc alone wrote gigabyte frames at
+    // 24 bits (see `write_flac`); the generated signals cover mono and other rates.
+    let demo = d.join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    for (channels, rate) in [(2u16, 48_000u32), (2, 44_100), (1, 96_000)] {
+        let input = d.join(format!("in{channels}_{rate}.wav"));
+        if rate == 48_000 {
+            std::fs::copy(&demo, &input).unwrap();
+        } else {
+            write_wav(&input, rate, channels, 24, false, rate as usize);
+        }
+        for bits in [16u32, 24] {
+            let (wav, flac) = (d.join(format!("m{rate}_{bits}.wav")), d.join(format!("m{rate}_{bits}.FLAC")));
+            for out in [&wav, &flac] {
+                let r = lacquer(&["master", s(&input), s(out), "--format", &bits.to_string(), "--set", "lim_drive=6"]);
+                assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            }
+            let (wr, wc, ws) = decode_integers(&wav, bits);
+            let (fr, fc, fs) = decode_integers(&flac, bits);
+            assert_eq!((fr, fc), (wr, wc), "{channels} ch {bits} bit: format");
+            assert_eq!((fr, fc as u16), (rate, channels));
+            assert_eq!(fs.len(), ws.len(), "{channels} ch {bits} bit: length");
+            assert!(fs == ws, "{channels} ch {bits} bit: FLAC samples differ from the WAV master");
+            assert!(ws.iter().any(|&v| v != 0), "silent master");
+            assert!(std::fs::metadata(&flac).unwrap().len() < std::fs::metadata(&wav).unwrap().len());
+        }
+    }
+    let input = d.join("in2_44100.wav");
+    assert_refused(d, &["master", s(&input), s(&d.join("f.flac")), "--format", "32f"], "integer");
+    assert_refused(d, &["master", s(&input), s(&d.join("f.mp3"))], "unsupported output");
+}

@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Master IN into OUT (WAV) with the same chain as the plugin.
+    /// Master IN into OUT (.wav, or .flac for 16/24-bit) with the same chain as the plugin.
     Master {
         input: PathBuf,
         output: PathBuf,
@@ -140,6 +140,7 @@ struct MasterJob<'a> {
 
 fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) -> Result<(), String> {
     let format = OutputFormat::parse(job.format)?;
+    audio_io::Container::of(output, format)?;
     let mut target = target.map(target::Target::parse).transpose()?;
     check_output(Some(input), output, job.force)?;
     let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
@@ -193,7 +194,7 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
             outcome.audio
         }
     };
-    audio_io::write_wav(output, &mastered, format)?;
+    audio_io::write(output, &mastered, format)?;
     let after = analyze::measure(&output.display().to_string(), &mastered);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
     println!(
@@ -245,7 +246,7 @@ fn write_demo(output: &Path, force: bool) -> Result<(), String> {
         sample_rate: lacquer::demo::DEMO_SAMPLE_RATE,
         channels: lacquer::demo::demo_mix().into_iter().collect(),
     };
-    audio_io::write_wav(output, &audio, OutputFormat::Int24)?;
+    audio_io::write(output, &audio, OutputFormat::Int24)?;
     println!("wrote the demo mix to {}", output.display());
     Ok(())
 }
