@@ -1,6 +1,8 @@
 //! The `lacquer` CLI end to end: round trips at several rates, layouts and formats, and every
 //! bad-input case (one-line error, non-zero exit, no output file left behind).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -457,4 +459,104 @@ fn flac_output_decodes_bit_identical_to_the_wav_master() {
     let input = d.join("in2_44100.wav");
     assert_refused(d, &["master", s(&input), s(&d.join("f.flac")), "--format", "32f"], "integer");
     assert_refused(d, &["master", s(&input), s(&d.join("f.mp3"))], "unsupported output");
+}
+
+/// A hot stereo programme at `rate`: drums over a sustained bass and a chord, peaking near full
+/// scale (so every profile's limiter works), written as 24-bit WAV.
+fn write_hot_programme(path: &Path, rate: u32, seconds: f64) {
+    let fs = rate as f64;
+    let drums = common::drums(fs, seconds, 5);
+    let spec =
+        hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for (i, d) in drums.iter().enumerate() {
+        let t = i as f64 / fs;
+        let bass = 0.3 * (std::f64::consts::TAU * 55.0 * t).sin();
+        let chord: f64 =
+            [261.6, 329.6, 392.0].iter().map(|f| (std::f64::consts::TAU * f * t).sin()).sum::<f64>() * 0.06;
+        for v in [*d as f64 * 0.6 + bass + chord, *d as f64 * 0.5 + bass - chord] {
+            w.write_sample((v.clamp(-1.0, 1.0) * 8_388_607.0).round() as i32).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Largest 16x true peak of a file (independent reconstruction, not the code under test), dB.
+fn true_peak_16x_db(path: &Path) -> f64 {
+    let (_, channels) = read_any(path);
+    channels.iter().map(|c| common::true_peak_16x(c).into_iter().fold(0f32, f32::max)).fold(0f32, f32::max) as f64
+}
+
+/// Planar f32 samples of a WAV or FLAC file (decoded with symphonia), with its sample rate.
+fn read_any(path: &Path) -> (u32, Vec<Vec<f32>>) {
+    let (rate, channels, ints) = decode_integers(path, 24);
+    let planar = (0..channels)
+        .map(|c| ints.iter().skip(c).step_by(channels).map(|&v| v as f32 / 8_388_608.0).collect())
+        .collect();
+    (rate, planar)
+}
+
+/// Every delivery profile from sources at other rates: the delivered rate, word length and
+/// container are the profile's, the loudness target is met within 0.5 LU, and the 16x true peak
+/// of the delivered file is within 0.1 dB of the profile's ceiling (the conversion runs before
+/// the chain, so the limiter controls the peaks at the delivered rate).
+#[test]
+fn delivery_profiles_deliver_their_format_loudness_and_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (hi48, hi44, cd_src) = (d.join("src96k.wav"), d.join("src88k.wav"), d.join("src48k.wav"));
+    write_hot_programme(&hi48, 96_000, 6.0);
+    write_hot_programme(&hi44, 88_200, 6.0);
+    write_hot_programme(&cd_src, 48_000, 6.0);
+    let low = d.join("src44k.wav");
+    write_hot_programme(&low, 44_100, 6.0);
+    // (profile, source, output, rate, bits, target LUFS, ceiling dBTP)
+    type Case<'a> = (&'a str, &'a Path, &'a str, u32, u16, Option<f64>, f64);
+    let cases: [Case; 6] = [
+        ("cd", &cd_src, "cd.wav", 44_100, 16, None, -1.0),
+        ("streaming", &hi48, "streaming48.flac", 48_000, 24, Some(-14.0), -1.0),
+        ("streaming", &hi44, "streaming44.flac", 44_100, 24, Some(-14.0), -1.0),
+        ("apple", &hi48, "apple.wav", 96_000, 24, Some(-16.0), -1.0),
+        ("broadcast", &low, "broadcast.wav", 48_000, 24, Some(-23.0), -1.0),
+        ("vinyl", &hi44, "vinyl.wav", 88_200, 24, None, -3.0),
+    ];
+    for (profile, source, name, rate, bits, lufs, ceiling) in cases {
+        let out = d.join(name);
+        let r = lacquer(&["master", s(source), s(&out), "--deliver", profile]);
+        assert!(r.status.success(), "{profile}: {}", String::from_utf8_lossy(&r.stderr));
+        let json = lacquer(&["analyze", "--json", s(&out)]);
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(v["sample_rate"].as_u64(), Some(rate as u64), "{profile}: rate");
+        if name.ends_with(".wav") {
+            let (spec, _) = read_wav(&out);
+            assert_eq!(spec.bits_per_sample, bits, "{profile}: word length");
+        } else {
+            let (_, _, ints) = decode_integers(&out, 24);
+            // 24-bit content: not all on a coarser grid.
+            assert!(ints.iter().any(|v| v % 256 != 0), "{profile}: FLAC holds 24-bit samples");
+        }
+        if let Some(lufs) = lufs {
+            let got = v["integrated_lufs"].as_f64().unwrap();
+            assert!((got - lufs).abs() <= 0.5, "{profile}: {got} LUFS, target {lufs}");
+        }
+        let tp = true_peak_16x_db(&out);
+        let tp_db = 20.0 * tp.log10();
+        println!("{profile} -> {name}: 16x true peak {tp_db:.2} dBTP (ceiling {ceiling})");
+        assert!(tp_db <= ceiling + 0.1, "{profile}: 16x true peak {tp_db:.3} dBTP over {ceiling}");
+    }
+    // Vinyl pushes no level: no limiter drive, so the pre-master is never louder than its mix.
+    let integrated = |p: &Path| {
+        let json = lacquer(&["analyze", "--json", s(p)]);
+        serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["integrated_lufs"].as_f64().unwrap()
+    };
+    let (mix, vinyl) = (integrated(&hi44), integrated(&d.join("vinyl.wav")));
+    assert!(vinyl <= mix + 0.1, "vinyl pre-master {vinyl} LUFS louder than its mix {mix}");
+    // Refusals, one line each, nothing written.
+    assert_refused(d, &["master", s(&hi48), s(&d.join("x.wav")), "--deliver", "streaming"], "name the output .flac");
+    assert_refused(
+        d,
+        &["master", s(&hi48), s(&d.join("x.flac")), "--deliver", "streaming", "--format", "16"],
+        "drop --format",
+    );
+    assert_refused(d, &["master", s(&hi48), s(&d.join("x.wav")), "--deliver", "dvd"], "unknown delivery profile");
 }

@@ -5,8 +5,10 @@
 
 mod analyze;
 mod audio_io;
+mod deliver;
 mod presets;
 mod render;
+mod resample;
 mod target;
 
 use std::io::IsTerminal;
@@ -39,9 +41,13 @@ enum Command {
         /// Set a parameter by its stable ID, e.g. --set lim_ceiling=-1.0 (repeatable).
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
-        /// Output sample format: 16, 24 (TPDF-dithered integer) or 32f (float).
-        #[arg(long, default_value = "24")]
-        format: String,
+        /// Output sample format: 16, 24 (TPDF-dithered integer) or 32f (float); 24 by default.
+        #[arg(long)]
+        format: Option<String>,
+        /// Deliver for a destination: cd, streaming, apple, broadcast or vinyl (sample rate,
+        /// word length, container, loudness target and ceiling; see the README).
+        #[arg(long, value_name = "PROFILE")]
+        deliver: Option<String>,
         /// Master to a loudness target: a number in LUFS, or streaming (-14 LUFS, -1 dBTP),
         /// apple (-16, -1), ebu (-23, -1), club (-9, -0.3). Sets the limiter drive (or the output
         /// trim for quieter targets) from measured renders.
@@ -80,8 +86,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Master { input, output, preset, set, format, target_lufs, no_target, force } => {
-            let job = MasterJob { preset: preset.as_deref(), set: &set, format: &format, no_target, force };
+        Command::Master { input, output, preset, set, format, deliver, target_lufs, no_target, force } => {
+            let job = MasterJob {
+                preset: preset.as_deref(),
+                set: &set,
+                format: format.as_deref(),
+                deliver: deliver.as_deref(),
+                no_target,
+                force,
+            };
             master(&input, &output, &job, target_lufs.as_deref())
         }
         Command::Presets { action } => presets::run(action),
@@ -133,26 +146,52 @@ fn canonical_output(output: &Path) -> Option<PathBuf> {
 struct MasterJob<'a> {
     preset: Option<&'a str>,
     set: &'a [String],
-    format: &'a str,
+    format: Option<&'a str>,
+    deliver: Option<&'a str>,
     no_target: bool,
     force: bool,
 }
 
 fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) -> Result<(), String> {
-    let format = OutputFormat::parse(job.format)?;
-    audio_io::Container::of(output, format)?;
+    let profile = job.deliver.map(deliver::Profile::find).transpose()?;
+    let format = match (profile, job.format) {
+        (Some(p), Some(_)) => return Err(format!("--deliver {} sets the word length; drop --format", p.name)),
+        (Some(p), None) => p.format,
+        (None, format) => OutputFormat::parse(format.unwrap_or("24"))?,
+    };
+    let container = audio_io::Container::of(output, format)?;
+    if let Some(p) = profile {
+        if container != p.container {
+            let ext = if p.container == audio_io::Container::Flac { "flac" } else { "wav" };
+            return Err(format!("{}: --deliver {} writes .{ext}; name the output .{ext}", output.display(), p.name));
+        }
+    }
     let mut target = target.map(target::Target::parse).transpose()?;
     check_output(Some(input), output, job.force)?;
     let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
     if let Some(slug) = job.preset {
         let preset = lacquer::presets::find(slug)?;
         lacquer::presets::apply_direct(writer.params(), &preset.resolved());
-        if target.is_none() && !job.no_target {
+        let profile_decides = profile.is_some_and(|p| p.target_lufs.is_some() || !p.loudness_push);
+        if target.is_none() && !job.no_target && !profile_decides {
             if let Some(lufs) = preset.target_lufs {
                 println!("preset '{}' aims at {lufs:.1} LUFS (--no-target renders it as set)", preset.slug);
                 target = Some(target::Target { lufs, ceiling_dbtp: None });
             }
         }
+    }
+    if let Some(p) = profile {
+        // The profile's ceiling (and, for vinyl, no limiter drive); --set values still override.
+        writer.set("lim_ceiling", &p.ceiling_dbtp.to_string())?;
+        if !p.loudness_push {
+            writer.set("lim_drive", "0")?;
+        }
+        // A target the profile brings holds at the profile's ceiling (the parameter already says
+        // it, so --set lim_ceiling can still change it); a named --target-lufs keeps its own.
+        if let (None, Some(lufs), false) = (&target, p.target_lufs, job.no_target) {
+            target = Some(target::Target { lufs, ceiling_dbtp: None });
+        }
+        println!("delivering for {}", p.description);
     }
     let mut explicit_word_length = false;
     for assignment in job.set {
@@ -172,6 +211,13 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
     }
     let audio = audio_io::read(input)?;
     let before = analyze::measure(&input.display().to_string(), &audio);
+    let audio = match profile.map(|p| p.rate_for(audio.sample_rate)) {
+        Some(rate) if rate != audio.sample_rate => {
+            println!("sample-rate conversion {} Hz -> {rate} Hz (before the chain)", audio.sample_rate);
+            resample::resample(&audio, rate)?
+        }
+        _ => audio,
+    };
     let progress = std::io::stderr().is_terminal();
     let mastered = match target {
         None => render::render(&audio, &settings, progress),
