@@ -560,3 +560,59 @@ fn delivery_profiles_deliver_their_format_loudness_and_ceiling() {
     );
     assert_refused(d, &["master", s(&hi48), s(&d.join("x.wav")), "--deliver", "dvd"], "unknown delivery profile");
 }
+
+/// Independent MP3 round trip for the test: LAME at 320 kbps (the encoder the CLI uses, driven
+/// here directly), decoded with symphonia, measured with the `ebur128` crate's true-peak meter
+/// (a port of libebur128, not Lacquer's meter). dBTP.
+fn mp3_true_peak_independent(path: &Path) -> f64 {
+    use mp3lame_encoder::{Bitrate, Builder, DualPcm, FlushNoGap, Quality};
+    let (rate, planar) = read_any(path);
+    let mut enc = Builder::new().unwrap();
+    enc.set_num_channels(2).unwrap();
+    enc.set_sample_rate(rate).unwrap();
+    enc.set_brate(Bitrate::Kbps320).unwrap();
+    enc.set_quality(Quality::Best).unwrap();
+    let mut enc = enc.build().unwrap();
+    let mut mp3 = Vec::with_capacity(mp3lame_encoder::max_required_buffer_size(planar[0].len()));
+    enc.encode_to_vec(DualPcm { left: &planar[0], right: &planar[1] }, &mut mp3).unwrap();
+    mp3.reserve(mp3lame_encoder::max_required_buffer_size(8192));
+    enc.flush_to_vec::<FlushNoGap>(&mut mp3).unwrap();
+    let decoded_path = path.with_extension("roundtrip.mp3");
+    std::fs::write(&decoded_path, &mp3).unwrap();
+    let (_, channels, ints) = decode_integers(&decoded_path, 32);
+    std::fs::remove_file(&decoded_path).unwrap();
+    let interleaved: Vec<f32> = ints.iter().map(|&v| v as f32 / 2_147_483_648.0).collect();
+    let mut meter = ebur128::EbuR128::new(channels as u32, rate, ebur128::Mode::TRUE_PEAK).unwrap();
+    meter.add_frames_f32(&interleaved).unwrap();
+    let peak = (0..channels as u32).map(|c| meter.true_peak(c).unwrap()).fold(0.0, f64::max);
+    20.0 * peak.log10()
+}
+
+/// Lossy coding raises the peaks of a hard-limited master over its ceiling; the CLI says so, and
+/// `--codec-safe` renders again with the limiter lowered until the MP3 round trip of the master
+/// stays under the ceiling, as an independent encode, decode and meter confirm.
+#[test]
+fn codec_safe_keeps_the_mp3_round_trip_under_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = d.join("hot.wav");
+    write_hot_programme(&source, 44_100, 6.0);
+    let plain = d.join("plain.wav");
+    let r = lacquer(&["master", s(&source), s(&plain), "--set", "lim_drive=10", "--format", "32f"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("MP3 320 kbps round trip"), "no codec report");
+    let plain_mp3 = mp3_true_peak_independent(&plain);
+    println!("plain master: MP3 round trip {plain_mp3:.2} dBTP");
+    assert!(plain_mp3 > -1.0, "this material should overshoot after MP3 ({plain_mp3:.2} dBTP)");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("over the -1.0 dBTP ceiling"), "no warning");
+
+    let safe = d.join("safe.wav");
+    let r = lacquer(&["master", s(&source), s(&safe), "--set", "lim_drive=10", "--format", "32f", "--codec-safe"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(out.contains("codec-safe:"), "{out}");
+    let safe_mp3 = mp3_true_peak_independent(&safe);
+    println!("codec-safe master: MP3 round trip {safe_mp3:.2} dBTP");
+    assert!(safe_mp3 <= -1.0 + 0.1, "codec-safe MP3 round trip at {safe_mp3:.2} dBTP");
+    assert!(!String::from_utf8_lossy(&r.stderr).contains("warning"), "{}", String::from_utf8_lossy(&r.stderr));
+}

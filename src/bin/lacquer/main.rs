@@ -5,6 +5,7 @@
 
 mod analyze;
 mod audio_io;
+mod codec;
 mod deliver;
 mod presets;
 mod render;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use lacquer::chain::Settings;
 use lacquer::dsp::dither::WordLength;
 use lacquer::params::{LacquerParams, ParamWriter};
 
@@ -48,6 +50,10 @@ enum Command {
         /// word length, container, loudness target and ceiling; see the README).
         #[arg(long, value_name = "PROFILE")]
         deliver: Option<String>,
+        /// Render again with the limiter lowered until an MP3 320 kbps round trip of the master
+        /// also stays under the ceiling (at most 4 renders).
+        #[arg(long)]
+        codec_safe: bool,
         /// Master to a loudness target: a number in LUFS, or streaming (-14 LUFS, -1 dBTP),
         /// apple (-16, -1), ebu (-23, -1), club (-9, -0.3). Sets the limiter drive (or the output
         /// trim for quieter targets) from measured renders.
@@ -86,12 +92,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Master { input, output, preset, set, format, deliver, target_lufs, no_target, force } => {
+        Command::Master { input, output, preset, set, format, deliver, codec_safe, target_lufs, no_target, force } => {
             let job = MasterJob {
                 preset: preset.as_deref(),
                 set: &set,
                 format: format.as_deref(),
                 deliver: deliver.as_deref(),
+                codec_safe,
                 no_target,
                 force,
             };
@@ -143,11 +150,17 @@ fn canonical_output(output: &Path) -> Option<PathBuf> {
 }
 
 /// The `master` options besides the files and the target.
+/// Most renders `--codec-safe` makes before it reports what it reached.
+const CODEC_SAFE_PASSES: usize = 4;
+/// Extra lowering per pass beyond the measured excess (dB).
+const CODEC_SAFE_MARGIN_DB: f64 = 0.05;
+
 struct MasterJob<'a> {
     preset: Option<&'a str>,
     set: &'a [String],
     format: Option<&'a str>,
     deliver: Option<&'a str>,
+    codec_safe: bool,
     no_target: bool,
     force: bool,
 }
@@ -219,27 +232,54 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
         _ => audio,
     };
     let progress = std::io::stderr().is_terminal();
-    let mastered = match target {
-        None => render::render(&audio, &settings, progress),
-        Some(target) => {
-            let outcome = target::master_to_target(&audio, &settings, target, progress)?;
-            let got = outcome.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
-            println!(
-                "target {:.1} LUFS: limiter drive {:.2} dB, output trim {:.2} dB, ceiling {:.1} dBTP -> {got:.2} LUFS",
-                target.lufs,
-                outcome.settings.limiter.drive_db,
-                outcome.settings.output_gain_db,
-                outcome.settings.limiter.ceiling_db
-            );
-            if !outcome.reached {
-                eprintln!(
-                    "lacquer: warning: target {:.1} LUFS not reached within 0.5 LU ({got:.2} LUFS at the end of the drive range)",
-                    target.lufs
+    let render_pass = |settings: &Settings, target: Option<target::Target>| -> Result<(audio_io::Audio, f32), String> {
+        match target {
+            None => Ok((render::render(&audio, settings, progress), settings.limiter.ceiling_db)),
+            Some(target) => {
+                let outcome = target::master_to_target(&audio, settings, target, progress)?;
+                let got = outcome.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
+                println!(
+                    "target {:.1} LUFS: limiter drive {:.2} dB, output trim {:.2} dB, ceiling {:.1} dBTP -> {got:.2} LUFS",
+                    target.lufs,
+                    outcome.settings.limiter.drive_db,
+                    outcome.settings.output_gain_db,
+                    outcome.settings.limiter.ceiling_db
                 );
+                if !outcome.reached {
+                    eprintln!(
+                        "lacquer: warning: target {:.1} LUFS not reached within 0.5 LU ({got:.2} LUFS at the end of the drive range)",
+                        target.lufs
+                    );
+                }
+                Ok((outcome.audio, outcome.settings.limiter.ceiling_db))
             }
-            outcome.audio
         }
     };
+    let (mut mastered, ceiling_db) = render_pass(&settings, target)?;
+    // The ceiling the master was made for; --codec-safe lowers the limiter's below it.
+    let ceiling_db =
+        lacquer::dsp::limiter::ceiling_db(&lacquer::dsp::limiter::LimiterSettings { ceiling_db, ..settings.limiter })
+            as f64;
+    let mut codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
+    if job.codec_safe {
+        let mut passes = 1;
+        let mut limiter_ceiling = ceiling_db;
+        while codec_tp > ceiling_db && passes < CODEC_SAFE_PASSES {
+            // Lower the limiter by the measured excess (and a little more, as the excess itself
+            // moves a little from one encode to the next).
+            limiter_ceiling = (limiter_ceiling - (codec_tp - ceiling_db) - CODEC_SAFE_MARGIN_DB)
+                .max(lacquer::dsp::limiter::MIN_CEILING_DB as f64);
+            settings.limiter.ceiling_db = limiter_ceiling as f32;
+            let pass_target = target.map(|t| target::Target { ceiling_dbtp: Some(limiter_ceiling as f32), ..t });
+            mastered = render_pass(&settings, pass_target)?.0;
+            codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
+            passes += 1;
+            println!(
+                "codec-safe pass {passes}: limiter ceiling {limiter_ceiling:.2} dBTP -> MP3 true peak {codec_tp:.2} dBTP"
+            );
+        }
+        println!("codec-safe: {passes} pass(es), limiter ceiling {limiter_ceiling:.2} dBTP for a {ceiling_db:.1} dBTP ceiling");
+    }
     audio_io::write(output, &mastered, format)?;
     let after = analyze::measure(&output.display().to_string(), &mastered);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
@@ -254,6 +294,13 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
         show(before.loudness_range_lu),
         show(after.loudness_range_lu),
     );
+    println!("  after an MP3 320 kbps round trip: true peak {codec_tp:.1} dBTP");
+    if codec_tp > ceiling_db {
+        eprintln!(
+            "lacquer: warning: the MP3 round trip peaks at {codec_tp:.2} dBTP, over the {ceiling_db:.1} dBTP ceiling \
+             (--codec-safe lowers the limiter until it does not)"
+        );
+    }
     Ok(())
 }
 
