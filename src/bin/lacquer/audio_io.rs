@@ -351,19 +351,15 @@ fn write_wav(path: &Path, audio: &Audio, format: OutputFormat) -> Result<(), Str
     {
         let file = temp.as_file().try_clone().map_err(|e| format!("{shown}: {e}"))?;
         let mut writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(write_err)?;
-        let frames = audio.frames();
-        let scale = (1i64 << (bits - 1)) as f32;
-        let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
-        for i in 0..frames {
-            for ch in &audio.channels {
-                let v = ch[i];
-                match format {
-                    OutputFormat::Float32 => writer.write_sample(v).map_err(write_err)?,
-                    _ => {
-                        let q = ((v * scale).round() as i64).clamp(lo, hi) as i32;
-                        writer.write_sample(q).map_err(write_err)?
-                    }
+        if format == OutputFormat::Float32 {
+            for i in 0..audio.frames() {
+                for ch in &audio.channels {
+                    writer.write_sample(ch[i]).map_err(write_err)?;
                 }
+            }
+        } else {
+            for q in integer_samples(audio, bits as u32) {
+                writer.write_sample(q).map_err(write_err)?;
             }
         }
         writer.finalize().map_err(write_err)?;
