@@ -21,6 +21,13 @@ use std::ops::{Add, Mul, Sub};
 const FIXED_ONE: f64 = (1u64 << 24) as f64;
 /// Lowest log2 gain carried (-756 dB); anything that needs more is silence anyway.
 const MIN_LOG2_GAIN: f32 = -125.0;
+/// Longest release hold in auto mode. A sine's rectified peaks recur every half period, 25 ms
+/// at 20 Hz; a hold up to 1.25 times that gap keeps the gain flat on any bass note down to
+/// 20 Hz, while gaps longer than this (kicks, snares, sparse transients) get no hold at all.
+const MAX_RELEASE_HOLD_MS: f32 = 31.25;
+/// A requirement within this much (log2, about 0.06 dB) of the envelope counts as a touch:
+/// successive peaks of a steady tone differ by far less after detection, transients by more.
+const TOUCH_TOLERANCE_LOG2: f32 = 0.01;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReleaseSettings {
@@ -133,6 +140,17 @@ pub struct GainPath {
     fast_coeff: f32,
     slow_attack_coeff: f32,
     slow_release_coeff: f32,
+    /// Auto mode: samples left before the fast envelope may release again. Reset on every
+    /// touch (the requirement reaching the envelope), so a sustained low tone whose peaks recur
+    /// within the hold sees a flat gain instead of one that breathes at twice its frequency.
+    hold_left: u32,
+    /// Auto mode: the hold applied after a touch, learnt from the gap between the last two
+    /// touches (a quarter longer), or 0 when that gap exceeds `max_hold`.
+    hold_len: u32,
+    /// Auto mode: samples since the requirement last touched the envelope.
+    since_touch: u32,
+    /// Longest hold (`MAX_RELEASE_HOLD_MS`): half a period of 20 Hz plus a quarter.
+    max_hold: u32,
     auto: bool,
     release: ReleaseSettings,
     /// 1 / (len_a * len_b * FIXED_ONE): turns the sum of sums into the average log2 gain.
@@ -160,6 +178,10 @@ impl GainPath {
             fast_coeff: 0.0,
             slow_attack_coeff: 0.0,
             slow_release_coeff: 0.0,
+            hold_left: 0,
+            hold_len: 0,
+            since_touch: u32::MAX,
+            max_hold: (MAX_RELEASE_HOLD_MS / 1000.0 * sample_rate).round() as u32,
             auto: false,
             release,
             average_scale: 1.0 / FIXED_ONE,
@@ -183,8 +205,15 @@ impl GainPath {
     pub fn reset(&mut self) {
         self.fast = 0.0;
         self.slow = 0.0;
+        self.reset_hold();
         self.history.reset(0.0);
         self.configure_windows();
+    }
+
+    fn reset_hold(&mut self) {
+        self.hold_left = 0;
+        self.hold_len = 0;
+        self.since_touch = u32::MAX;
     }
 
     pub fn set_release(&mut self, release: &ReleaseSettings) {
@@ -214,6 +243,10 @@ impl GainPath {
         self.fast_coeff = other.fast_coeff;
         self.slow_attack_coeff = other.slow_attack_coeff;
         self.slow_release_coeff = other.slow_release_coeff;
+        self.hold_left = other.hold_left;
+        self.hold_len = other.hold_len;
+        self.since_touch = other.since_touch;
+        self.max_hold = other.max_hold;
         self.auto = other.auto;
         self.release = other.release;
         self.average_scale = other.average_scale;
@@ -310,13 +343,30 @@ impl GainPath {
         let (len_a, len_b) = (boxes.len_a, boxes.len_b);
         let (mut t, mut a, mut b) = (boxes.t, boxes.a, boxes.b);
         let scale = self.average_scale;
+        let (mut hold_left, mut hold_len, mut since_touch) = (self.hold_left, self.hold_len, self.since_touch);
+        let max_hold = self.max_hold;
         for v in values.iter_mut() {
             let held = *v;
+            if AUTO {
+                // Release hold: learn the gap between touches; while peaks keep recurring
+                // within the hold, the envelope stays where it is (a flat gain, no ripple).
+                if held <= fast + TOUCH_TOLERANCE_LOG2 {
+                    if since_touch > 0 {
+                        hold_len = if since_touch <= max_hold { since_touch + since_touch / 4 } else { 0 };
+                    }
+                    since_touch = 0;
+                    hold_left = hold_len;
+                } else {
+                    since_touch = since_touch.saturating_add(1);
+                    hold_left = hold_left.saturating_sub(1);
+                }
+            }
             // Instant attack, exponential release towards the held requirement: the release
             // step is a weighted mean, so it stays at or below `held` when it starts below,
             // and the minimum takes `held` at once when it starts above. Either way the
             // envelope never exceeds `held`, which is what the ceiling guarantee rests on.
-            fast = min(held, fast * fast_keep + held * fast_take);
+            let released = if AUTO && hold_left > 0 { fast } else { fast * fast_keep + held * fast_take };
+            fast = min(held, released);
             let envelope = if AUTO {
                 // The slow envelope falls with the attack and rises with the release
                 // coefficient; as the attack coefficient is the smaller one, that is the lower
@@ -343,6 +393,7 @@ impl GainPath {
             *v = (b as f64 * scale) as f32;
         }
         (boxes.t, boxes.a, boxes.b) = (t, a, b);
+        (self.hold_left, self.hold_len, self.since_touch) = (hold_left, hold_len, since_touch);
         self.fast = fast;
         self.slow = slow;
     }
