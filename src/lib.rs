@@ -145,6 +145,10 @@ impl Plugin for Lacquer {
         // Monitoring only: never part of an offline bounce.
         let level_match = self.params.level_match.load(std::sync::atomic::Ordering::Relaxed) && !self.offline;
         chain.set_level_match(level_match);
+        // Display-only work (the spectrum feed, the correlation) runs while an editor is open;
+        // loudness and the peak maxima always run, so they are right the moment it opens.
+        let watched = self.editor_state.is_open();
+        chain.set_live_meters(watched);
         let channels = buffer.as_slice();
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut start = 0;
@@ -152,14 +156,18 @@ impl Plugin for Lacquer {
             let end = (start + SHELL_PIECE).min(n);
             let mut pre = [0.0f32; SHELL_PIECE];
             let mut post = [0.0f32; SHELL_PIECE];
-            mono_sum(channels, start, end, &mut pre);
+            if watched {
+                mono_sum(channels, start, end, &mut pre);
+            }
             match channels {
                 [mono] => chain.process(&mut [&mut mono[start..end]]),
                 [left, right, ..] => chain.process(&mut [&mut left[start..end], &mut right[start..end]]),
                 [] => {}
             }
-            mono_sum(channels, start, end, &mut post);
-            self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
+            if watched {
+                mono_sum(channels, start, end, &mut post);
+                self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
+            }
             start = end;
         }
         self.meters.publish(&chain.take_meters());
