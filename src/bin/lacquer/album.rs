@@ -308,8 +308,8 @@ fn rename_in_message(message: String, temp: &Path, out_dir: &Path) -> String {
 }
 
 fn write_cue(path: &Path, ext: &str, titles: &[String], starts: &[u64]) -> Result<(), String> {
-    let kind = if ext == "flac" { "WAVE" } else { "WAVE" };
-    let mut text = format!("FILE \"album.{ext}\" {kind}\n");
+    // CUE's file type for any PCM container a player decodes itself (WAV and FLAC alike).
+    let mut text = format!("FILE \"album.{ext}\" WAVE\n");
     for (k, (title, &frame)) in titles.iter().zip(starts).enumerate() {
         text.push_str(&format!(
             "  TRACK {:02} AUDIO\n    TITLE \"{}\"\n    INDEX 01 {}\n",
