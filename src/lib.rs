@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+pub mod assist;
 pub mod chain;
 pub mod demo;
 pub mod dsp;
