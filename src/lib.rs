@@ -152,9 +152,11 @@ impl Plugin for Lacquer {
         chain.set_live_meters(watched);
         let channels = buffer.as_slice();
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let ceiling_db = self.params.limiter.ceiling_db.value();
         let mut start = 0;
         while start < n {
-            let end = (start + SHELL_PIECE).min(n);
+            // Pieces end at history-point boundaries so each 10 ms point gets its own maxima.
+            let end = (start + SHELL_PIECE.min(self.meters.frames_to_next_history_point())).min(n);
             let mut pre = [0.0f32; SHELL_PIECE];
             let mut post = [0.0f32; SHELL_PIECE];
             if watched {
@@ -169,9 +171,11 @@ impl Plugin for Lacquer {
                 mono_sum(channels, start, end, &mut post);
                 self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
             }
+            let piece_meters = chain.take_meters();
+            self.meters.publish(&piece_meters);
+            self.meters.record_history(end - start, &piece_meters, ceiling_db);
             start = end;
         }
-        self.meters.publish(&chain.take_meters());
         self.meters.level_match_gain_db.store(chain.level_match_gain_db(), std::sync::atomic::Ordering::Relaxed);
         ProcessStatus::Normal
     }
