@@ -123,11 +123,11 @@ fn apply_fades(audio: &mut Audio, fade_in_s: f64, fade_out_s: f64) {
     let rate = audio.sample_rate as f64;
     let (fin, fout) = (((fade_in_s * rate) as usize).min(frames), ((fade_out_s * rate) as usize).min(frames));
     for ch in &mut audio.channels {
-        for i in 0..fin {
-            ch[i] *= (std::f64::consts::FRAC_PI_2 * i as f64 / fin as f64).sin() as f32;
+        for (i, x) in ch.iter_mut().take(fin).enumerate() {
+            *x *= (std::f64::consts::FRAC_PI_2 * i as f64 / fin as f64).sin() as f32;
         }
-        for i in 0..fout {
-            ch[frames - 1 - i] *= (std::f64::consts::FRAC_PI_2 * i as f64 / fout as f64).sin() as f32;
+        for (i, x) in ch[..frames].iter_mut().rev().take(fout).enumerate() {
+            *x *= (std::f64::consts::FRAC_PI_2 * i as f64 / fout as f64).sin() as f32;
         }
     }
 }
