@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+pub mod assist;
 pub mod chain;
 pub mod demo;
 pub mod dsp;
@@ -145,24 +146,36 @@ impl Plugin for Lacquer {
         // Monitoring only: never part of an offline bounce.
         let level_match = self.params.level_match.load(std::sync::atomic::Ordering::Relaxed) && !self.offline;
         chain.set_level_match(level_match);
+        // Display-only work (the spectrum feed, the correlation) runs while an editor is open;
+        // loudness and the peak maxima always run, so they are right the moment it opens.
+        let watched = self.editor_state.is_open();
+        chain.set_live_meters(watched);
         let channels = buffer.as_slice();
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let ceiling_db = self.params.limiter.ceiling_db.value();
         let mut start = 0;
         while start < n {
-            let end = (start + SHELL_PIECE).min(n);
+            // Pieces end at history-point boundaries so each 10 ms point gets its own maxima.
+            let end = (start + SHELL_PIECE.min(self.meters.frames_to_next_history_point())).min(n);
             let mut pre = [0.0f32; SHELL_PIECE];
             let mut post = [0.0f32; SHELL_PIECE];
-            mono_sum(channels, start, end, &mut pre);
+            if watched {
+                mono_sum(channels, start, end, &mut pre);
+            }
             match channels {
                 [mono] => chain.process(&mut [&mut mono[start..end]]),
                 [left, right, ..] => chain.process(&mut [&mut left[start..end], &mut right[start..end]]),
                 [] => {}
             }
-            mono_sum(channels, start, end, &mut post);
-            self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
+            if watched {
+                mono_sum(channels, start, end, &mut post);
+                self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
+            }
+            let piece_meters = chain.take_meters();
+            self.meters.publish(&piece_meters);
+            self.meters.record_history(end - start, &piece_meters, ceiling_db);
             start = end;
         }
-        self.meters.publish(&chain.take_meters());
         self.meters.level_match_gain_db.store(chain.level_match_gain_db(), std::sync::atomic::Ordering::Relaxed);
         ProcessStatus::Normal
     }

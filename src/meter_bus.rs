@@ -14,6 +14,48 @@ use crate::chain::{ChainMeters, LoudnessReadings};
 /// lapped by the writer in practice.
 pub const SPECTRUM_RING: usize = 16_384;
 
+/// Level-history points per second: one point summarises 10 ms of audio (its maxima), so a
+/// peak shorter than a GUI frame still lands in the history.
+pub const HISTORY_POINTS_PER_S: f32 = 100.0;
+/// History points kept on the bus: 20 s, twice what the editor shows, so a GUI that stalls for
+/// several seconds still finds every point it has not read yet.
+pub const HISTORY_RING: usize = 2048;
+/// The GUI reads at most this many of the newest points, leaving the slots the writer may be
+/// filling meanwhile untouched.
+pub const HISTORY_READ_MAX: usize = HISTORY_RING - 256;
+
+/// One 10 ms summary of the level history.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HistoryPoint {
+    /// Input sample peak over the interval, both channels (linear).
+    pub input_peak: f32,
+    /// Output sample peak over the interval (linear).
+    pub output_peak: f32,
+    /// Largest limiter gain reduction seen in the interval (positive dB).
+    pub gain_reduction_db: f32,
+    /// The limiter ceiling at the end of the interval (dBFS), so automation shows as it moves.
+    pub ceiling_db: f32,
+}
+
+/// One history slot as atomics; a slot is only read once `history_written` says it is complete.
+struct HistorySlot {
+    input_peak: AtomicF32,
+    output_peak: AtomicF32,
+    gain_reduction_db: AtomicF32,
+    ceiling_db: AtomicF32,
+}
+
+impl HistorySlot {
+    fn new() -> Self {
+        Self {
+            input_peak: AtomicF32::new(0.0),
+            output_peak: AtomicF32::new(0.0),
+            gain_reduction_db: AtomicF32::new(0.0),
+            ceiling_db: AtomicF32::new(0.0),
+        }
+    }
+}
+
 pub struct MeterBus {
     pub input_peak: [AtomicF32; 2],
     pub output_peak: [AtomicF32; 2],
@@ -33,6 +75,13 @@ pub struct MeterBus {
     post: Box<[AtomicF32]>,
     /// Total samples written to the spectrum rings (monotonic; position = written % len).
     written: AtomicUsize,
+    /// The 10 ms point being accumulated (written and read by the audio thread only; atomics
+    /// so the bus stays `Sync` without a lock).
+    history_acc: HistorySlot,
+    history_acc_frames: AtomicUsize,
+    history: Box<[HistorySlot]>,
+    /// Completed history points (monotonic; slot = written % HISTORY_RING).
+    history_written: AtomicUsize,
 }
 
 impl Default for MeterBus {
@@ -59,7 +108,77 @@ impl MeterBus {
             pre: ring(),
             post: ring(),
             written: AtomicUsize::new(0),
+            history_acc: HistorySlot::new(),
+            history_acc_frames: AtomicUsize::new(0),
+            history: (0..HISTORY_RING).map(|_| HistorySlot::new()).collect::<Vec<_>>().into_boxed_slice(),
+            history_written: AtomicUsize::new(0),
         }
+    }
+
+    /// Frames in one history point at the current sample rate.
+    fn frames_per_history_point(&self) -> usize {
+        let rate = self.sample_rate.load(Ordering::Relaxed);
+        let frames = (rate / HISTORY_POINTS_PER_S).round();
+        if frames.is_finite() && frames >= 1.0 {
+            frames as usize
+        } else {
+            1
+        }
+    }
+
+    /// Audio thread: frames left until the current history point is complete. The shell cuts
+    /// its pieces there so every point covers exactly its own 10 ms.
+    pub fn frames_to_next_history_point(&self) -> usize {
+        let per_point = self.frames_per_history_point();
+        per_point.saturating_sub(self.history_acc_frames.load(Ordering::Relaxed)).max(1)
+    }
+
+    /// Audio thread: folds `frames` frames' meters into the current history point and completes
+    /// it once it spans 10 ms. Only atomic loads and stores; never allocates or waits.
+    pub fn record_history(&self, frames: usize, m: &ChainMeters, ceiling_db: f32) {
+        let o = Ordering::Relaxed;
+        let acc = &self.history_acc;
+        let peak_in = m.input_peak[0].max(m.input_peak[1]);
+        let peak_out = m.output_peak[0].max(m.output_peak[1]);
+        acc.input_peak.store(acc.input_peak.load(o).max(peak_in), o);
+        acc.output_peak.store(acc.output_peak.load(o).max(peak_out), o);
+        let gr = m.limiter_gain_reduction_db.abs();
+        acc.gain_reduction_db.store(acc.gain_reduction_db.load(o).max(gr), o);
+        acc.ceiling_db.store(ceiling_db, o);
+        let frames = self.history_acc_frames.load(o) + frames;
+        let per_point = self.frames_per_history_point();
+        if frames < per_point {
+            self.history_acc_frames.store(frames, o);
+            return;
+        }
+        let written = self.history_written.load(o);
+        let slot = &self.history[written % HISTORY_RING];
+        slot.input_peak.store(acc.input_peak.swap(0.0, o), o);
+        slot.output_peak.store(acc.output_peak.swap(0.0, o), o);
+        slot.gain_reduction_db.store(acc.gain_reduction_db.swap(0.0, o), o);
+        slot.ceiling_db.store(ceiling_db, o);
+        self.history_written.store(written.wrapping_add(1), Ordering::Release);
+        // A piece longer than a point (a caller that does not cut at the boundary) starts the
+        // next point afresh rather than emitting copies of this one.
+        self.history_acc_frames.store((frames - per_point).min(per_point - 1), o);
+    }
+
+    /// GUI thread: hands every history point completed since `*cursor` (oldest first, at most
+    /// `HISTORY_READ_MAX` of the newest) to `sink` and advances the cursor.
+    pub fn read_history(&self, cursor: &mut usize, mut sink: impl FnMut(HistoryPoint)) {
+        let end = self.history_written.load(Ordering::Acquire);
+        let pending = end.wrapping_sub(*cursor).min(HISTORY_READ_MAX);
+        let o = Ordering::Relaxed;
+        for k in end.wrapping_sub(pending)..end {
+            let slot = &self.history[k % HISTORY_RING];
+            sink(HistoryPoint {
+                input_peak: slot.input_peak.load(o),
+                output_peak: slot.output_peak.load(o),
+                gain_reduction_db: slot.gain_reduction_db.load(o),
+                ceiling_db: slot.ceiling_db.load(o),
+            });
+        }
+        *cursor = end;
     }
 
     /// Audio thread: publishes one block's readings. No allocation, no waiting on the reader.

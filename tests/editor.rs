@@ -13,6 +13,7 @@ use egui_kittest::Harness;
 use lacquer::chain::{ChainMeters, LoudnessReadings};
 use lacquer::editor::controls::ParamHandle;
 use lacquer::editor::eq_overlay;
+use lacquer::editor::history::{self, LevelHistory};
 use lacquer::editor::spectrum::{self, Analyzer};
 use lacquer::editor::{DirectEdit, LacquerEditor, ParamEdit};
 use lacquer::meter_bus::MeterBus;
@@ -260,6 +261,47 @@ fn meters_show_the_values_on_the_bus() {
     ] {
         harness.get_by_label(text);
     }
+}
+
+/// Writes `seconds` of 10 ms history points straight onto the bus, as the shell would.
+fn write_history(bus: &MeterBus, seconds: f32, input_peak: f32, gr_db: f32, ceiling_db: f32) {
+    let mut m = ChainMeters { input_peak: [input_peak; 2], output_peak: [0.5; 2], ..ChainMeters::default() };
+    m.limiter_gain_reduction_db = -gr_db;
+    for _ in 0..(seconds * 100.0) as usize {
+        bus.record_history(480, &m, ceiling_db);
+    }
+}
+
+#[test]
+fn level_history_draws_levels_gain_reduction_and_the_moving_ceiling() {
+    let (mut harness, f) = harness();
+    harness.run_steps(1);
+    write_history(&f.bus, 6.0, 0.25, 3.0, -1.0);
+    write_history(&f.bus, 6.0, 0.25, 9.0, -6.0);
+    harness.run_steps(1);
+    // Twelve seconds written, ten kept.
+    assert_eq!(harness.state().history().points().len(), history::POINTS);
+    let rect = harness.get_by_label("GR history").rect();
+    let screen = egui::Rect::from_min_size(Pos2::ZERO, Vec2::new(1000.0, 640.0));
+    assert!(screen.contains_rect(rect), "history at {rect:?}");
+    let y = |db: f32| LevelHistory::y_of_db(rect, db);
+    let ceiling = painted_paths(&harness, history::CEILING_COLOR);
+    assert_eq!(ceiling.len(), 1, "{ceiling:?}");
+    // The ceiling steps from -1 to -6 dB four tenths of the way across (6 s of 10 s ago).
+    let line = &ceiling[0];
+    let split = line.iter().position(|p| (p.y - y(-6.0)).abs() < 0.01).expect("ceiling reaches -6 dB");
+    assert!(line[..split].iter().all(|p| (p.y - y(-1.0)).abs() < 0.01));
+    assert!(line[split..].iter().all(|p| (p.y - y(-6.0)).abs() < 0.01));
+    let at = (line[split].x - rect.left()) / rect.width();
+    assert!((at - 0.4).abs() < 0.01, "ceiling moved at {at}");
+    // Gain reduction hangs from the top: 3 dB, then 9 dB down.
+    let gr = painted_paths(&harness, history::GR_COLOR);
+    assert_eq!(gr.len(), 1);
+    assert!((gr[0].first().unwrap().y - y(-3.0)).abs() < 0.01);
+    assert!((gr[0].last().unwrap().y - y(-9.0)).abs() < 0.01);
+    // The output line sits at the output peak (0.5 = -6.02 dBFS).
+    let out = painted_paths(&harness, history::OUTPUT_COLOR);
+    assert!((out[0].last().unwrap().y - y(20.0 * 0.5f32.log10())).abs() < 0.01);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::thread;
 
 use assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use lacquer::chain::{ChainMeters, LoudnessReadings};
-use lacquer::meter_bus::MeterBus;
+use lacquer::meter_bus::{HistoryPoint, MeterBus, HISTORY_READ_MAX};
 
 #[global_allocator]
 static A: AllocDisabler = AllocDisabler;
@@ -135,6 +135,71 @@ fn publish_and_push_spectrum_do_not_allocate() {
         for _ in 0..100 {
             bus.publish(&m);
             bus.push_spectrum(&block, &block);
+            bus.record_history(block.len(), &m, -1.0);
         }
     });
+}
+
+/// Feeds `seconds` of 48 kHz audio in pieces cut the way the plugin shell cuts them (at most
+/// `piece` frames, never across a history point), with one input peak of 0.9 at `peak_frame`
+/// and the ceiling moved from -1 to -3 dB half way through.
+fn feed_history(bus: &MeterBus, seconds: usize, piece: usize, peak_frame: usize) {
+    let total = 48_000 * seconds;
+    let mut start = 0;
+    while start < total {
+        let end = (start + piece.min(bus.frames_to_next_history_point())).min(total);
+        let mut m = meters(0);
+        m.input_peak = [0.1, 0.05];
+        m.output_peak = [0.2, 0.2];
+        m.limiter_gain_reduction_db = -1.5;
+        if (start..end).contains(&peak_frame) {
+            m.input_peak = [0.0, 0.9];
+            m.limiter_gain_reduction_db = -6.0;
+        }
+        let ceiling_db = if start < total / 2 { -1.0 } else { -3.0 };
+        bus.record_history(end - start, &m, ceiling_db);
+        start = end;
+    }
+}
+
+#[test]
+fn history_has_100_points_per_second_and_keeps_every_peak() {
+    // Odd piece sizes (host blocks rarely line up with 10 ms) give the same points.
+    for piece in [64, 333, 1024] {
+        let bus = MeterBus::new();
+        bus.sample_rate.store(48_000.0, Ordering::Relaxed);
+        // The peak sits in frame 123 of point 57 (points are 480 frames at 48 kHz).
+        feed_history(&bus, 2, piece, 57 * 480 + 123);
+        let mut cursor = 0;
+        let mut points: Vec<HistoryPoint> = Vec::new();
+        bus.read_history(&mut cursor, |p| points.push(p));
+        assert_eq!(points.len(), 200, "piece {piece}");
+        for (i, p) in points.iter().enumerate() {
+            let (peak, gr) = if i == 57 { (0.9, 6.0) } else { (0.1, 1.5) };
+            assert_eq!(p.input_peak, peak, "point {i}, piece {piece}");
+            assert_eq!(p.gain_reduction_db, gr, "point {i}, piece {piece}");
+            assert_eq!(p.output_peak, 0.2);
+            assert_eq!(p.ceiling_db, if i < 100 { -1.0 } else { -3.0 }, "point {i}");
+        }
+        // Read again: nothing new until more audio arrives.
+        bus.read_history(&mut cursor, |_| panic!("no new points were written"));
+        feed_history(&bus, 1, piece, usize::MAX);
+        let mut more = 0;
+        bus.read_history(&mut cursor, |_| more += 1);
+        assert_eq!(more, 100);
+    }
+}
+
+#[test]
+fn a_reader_far_behind_gets_only_the_newest_points() {
+    let bus = MeterBus::new();
+    bus.sample_rate.store(48_000.0, Ordering::Relaxed);
+    feed_history(&bus, 30, 1024, 29 * 48_000 + 5);
+    let mut cursor = 0;
+    let mut points = Vec::new();
+    bus.read_history(&mut cursor, |p| points.push(p));
+    assert_eq!(points.len(), HISTORY_READ_MAX);
+    // The peak one second before the end is the 100th point from the end.
+    assert_eq!(points[points.len() - 100].input_peak, 0.9);
+    assert_eq!(cursor, 3000);
 }

@@ -218,6 +218,15 @@ impl Chain {
         self.loudness_running = running;
     }
 
+    /// Computes the meters' display-only readings (the correlation) or skips them, for both
+    /// loudness meters; the plugin skips them while no editor is open. Integrated loudness,
+    /// LRA, momentary/short-term (level match needs them) and every peak maximum are measured
+    /// either way, so they are exact whenever an editor opens.
+    pub fn set_live_meters(&mut self, live: bool) {
+        self.loudness_in.set_live_readings(live);
+        self.loudness_out.set_live_readings(live);
+    }
+
     /// Restarts integrated loudness, LRA and the max holds (the GUI's reset button, or
     /// transport start when the user asked for it).
     pub fn reset_loudness(&mut self) {

@@ -1,9 +1,9 @@
 //! Level meters: input/output sample-peak and true-peak bars with readouts and clip latches, the
-//! limiter's gain reduction (bar and a scrolling history), and the loudness panel (EBU R128).
+//! limiter's gain reduction (bar; its history is `history.rs`), and the loudness panel (EBU R128).
 
 use std::sync::atomic::Ordering;
 
-use egui::{Color32, Pos2, Rect, RichText, Sense, Shape, Stroke, Ui, Vec2};
+use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
 use crate::chain::LoudnessReadings;
 use crate::meter_bus::MeterBus;
@@ -16,9 +16,6 @@ const HOLD_S: f32 = 1.5;
 const FALL_DB_PER_S: f32 = 20.0;
 /// Gain-reduction scale (dB of reduction, top of the bar).
 const GR_RANGE_DB: f32 = 12.0;
-/// History length and resolution of the gain-reduction trace.
-pub const HISTORY_S: f32 = 10.0;
-const HISTORY_POINTS: usize = 300;
 
 const GREEN: Color32 = Color32::from_rgb(90, 200, 120);
 const AMBER: Color32 = Color32::from_rgb(235, 190, 80);
@@ -48,7 +45,7 @@ impl Held {
     }
 }
 
-/// GUI-side meter state (ballistics, clip latches, gain-reduction history).
+/// GUI-side meter state (ballistics, clip latches).
 pub struct Meters {
     /// [input L, input R, output L, output R] sample peaks (dBFS).
     peak: [Held; 4],
@@ -57,10 +54,6 @@ pub struct Meters {
     /// Latched until clicked: any sample at or above 0 dBFS on input / output.
     clip: [bool; 2],
     gr_db: f32,
-    /// Ring of gain-reduction samples taken every `HISTORY_S / HISTORY_POINTS` seconds.
-    history: Vec<f32>,
-    history_pos: usize,
-    history_clock_s: f32,
     loudness_in: LoudnessReadings,
     loudness_out: LoudnessReadings,
 }
@@ -94,9 +87,6 @@ impl Meters {
             true_peak: [Held::EMPTY; 4],
             clip: [false; 2],
             gr_db: 0.0,
-            history: vec![0.0; HISTORY_POINTS],
-            history_pos: 0,
-            history_clock_s: 0.0,
             loudness_in: LoudnessReadings::default(),
             loudness_out: LoudnessReadings::default(),
         }
@@ -125,13 +115,6 @@ impl Meters {
             held.feed(db, dt);
         }
         self.gr_db = bus.limiter_gain_reduction_db.load(Ordering::Relaxed).abs();
-        self.history_clock_s += dt;
-        let step = HISTORY_S / HISTORY_POINTS as f32;
-        while self.history_clock_s >= step {
-            self.history_clock_s -= step;
-            self.history[self.history_pos] = self.gr_db;
-            self.history_pos = (self.history_pos + 1) % HISTORY_POINTS;
-        }
     }
 
     /// Level meters for input and output, side by side.
@@ -163,7 +146,7 @@ impl Meters {
         });
     }
 
-    /// Gain-reduction bar with readout and the scrolling history.
+    /// Gain-reduction bar with readout.
     pub fn show_gain_reduction(&self, ui: &mut Ui, bus: &MeterBus) {
         let max_gr = bus.limiter_max_gain_reduction_db.load(Ordering::Relaxed).abs();
         let clips = bus.safety_clips.load(Ordering::Relaxed);
@@ -177,25 +160,6 @@ impl Meters {
         let t = (self.gr_db / GR_RANGE_DB).clamp(0.0, 1.0);
         let filled = Rect::from_min_max(Pos2::new(rect.right() - t * rect.width(), rect.top()), rect.max);
         painter.rect_filled(filled, 2.0, GR_COLOR);
-        let (hist_rect, response) = ui.allocate_exact_size(Vec2::new(width, 40.0), Sense::hover());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "GR history"));
-        painter.rect_filled(hist_rect, 2.0, Color32::from_rgb(14, 17, 22));
-        for db in [3.0, 6.0, 9.0] {
-            let y = hist_rect.top() + db / GR_RANGE_DB * hist_rect.height();
-            painter.line_segment(
-                [Pos2::new(hist_rect.left(), y), Pos2::new(hist_rect.right(), y)],
-                Stroke::new(1.0, Color32::from_gray(38)),
-            );
-        }
-        let points: Vec<Pos2> = (0..HISTORY_POINTS)
-            .map(|i| {
-                let v = self.history[(self.history_pos + i) % HISTORY_POINTS];
-                let x = hist_rect.left() + i as f32 / (HISTORY_POINTS - 1) as f32 * hist_rect.width();
-                let y = hist_rect.top() + (v / GR_RANGE_DB).clamp(0.0, 1.0) * hist_rect.height();
-                Pos2::new(x, y)
-            })
-            .collect();
-        painter.add(Shape::line(points, Stroke::new(1.5, GR_COLOR)));
         if clips > 0 {
             ui.label(RichText::new(format!("Safety clips {clips}")).color(RED));
         }

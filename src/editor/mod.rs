@@ -6,6 +6,7 @@
 
 pub mod controls;
 pub mod eq_overlay;
+pub mod history;
 pub mod meters;
 pub mod presets;
 pub mod spectrum;
@@ -21,6 +22,7 @@ use crate::meter_bus::MeterBus;
 use crate::params::{EditorSize, LacquerParams};
 use controls::{Controls, ParamHandle};
 use eq_overlay::EqOverlay;
+use history::LevelHistory;
 use meters::Meters;
 use presets::PresetBar;
 use spectrum::Analyzer;
@@ -85,6 +87,8 @@ pub struct LacquerEditor {
     /// EQ curve and band nodes over the analyser.
     eq: EqOverlay,
     meters: Meters,
+    /// Level and gain-reduction history (10 s), fed from the bus's 10 ms points.
+    history: LevelHistory,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
     /// Loudness target when there is no preset session (tests); otherwise the session keeps it.
@@ -111,6 +115,7 @@ impl LacquerEditor {
             edit,
             analyzer: Analyzer::new(),
             meters: Meters::new(),
+            history: LevelHistory::new(),
             themed: false,
             target_lufs: None,
             session: None,
@@ -135,6 +140,10 @@ impl LacquerEditor {
         &self.controls
     }
 
+    pub fn history(&self) -> &LevelHistory {
+        &self.history
+    }
+
     pub fn eq(&self) -> &EqOverlay {
         &self.eq
     }
@@ -148,6 +157,7 @@ impl LacquerEditor {
         let dt = ui.input(|i| i.stable_dt);
         self.analyzer.update(&self.bus, dt);
         self.meters.update(&self.bus, dt);
+        self.history.update(&self.bus);
         // Meters and spectrum move continuously.
         ui.ctx().request_repaint();
         self.persist_size(ui.ctx());
@@ -177,9 +187,12 @@ impl LacquerEditor {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            let height = (ui.available_height() * 0.42).max(160.0);
+            let height = (ui.available_height() * 0.34).max(130.0);
             let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
             self.eq.show(ui, plot.rect, &self.controls, self.edit.as_ref(), &self.bus);
+            ui.add_space(4.0);
+            let history_height = (ui.available_height() * 0.3).max(70.0);
+            self.history.show(ui, Vec2::new(ui.available_width(), history_height));
             ui.add_space(4.0);
             self.controls.show_strips(ui, self.edit.as_ref());
         });

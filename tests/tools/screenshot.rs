@@ -88,10 +88,19 @@ fn main() {
             (*l, *r) = mix.next();
         }
         let pre: Vec<f32> = left.iter().zip(&right).map(|(l, r)| 0.5 * (l + r)).collect();
-        chain.process(&mut [&mut left, &mut right]);
+        // Pieces end at the bus's 10 ms history points, as in the plugin shell.
+        let ceiling_db = params.limiter.ceiling_db.value();
+        let mut start = 0;
+        while start < left.len() {
+            let end = (start + bus.frames_to_next_history_point()).min(left.len());
+            chain.process(&mut [&mut left[start..end], &mut right[start..end]]);
+            let m = chain.take_meters();
+            bus.publish(&m);
+            bus.record_history(end - start, &m, ceiling_db);
+            start = end;
+        }
         let post: Vec<f32> = left.iter().zip(&right).map(|(l, r)| 0.5 * (l + r)).collect();
         bus.push_spectrum(&pre, &post);
-        bus.publish(&chain.take_meters());
 
         let input = RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, size)),

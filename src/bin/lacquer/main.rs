@@ -3,12 +3,14 @@
 //! Every failure is one line on stderr and a non-zero exit; no command ever leaves a partial
 //! output file behind.
 
+mod album;
 mod analyze;
 mod audio_io;
 mod codec;
 mod deliver;
 mod presets;
 mod render;
+mod report;
 mod resample;
 mod target;
 
@@ -65,7 +67,13 @@ enum Command {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
+        /// Also write report.json (loudness, peaks, codec true peak, gain) into DIR.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
     },
+    /// Master TRACK... as one album into OUT_DIR: numbered track files, one continuous album
+    /// file with the gaps, album.cue and report.json.
+    Album(album::AlbumArgs),
     /// Measure loudness and peaks of one or more files.
     Analyze {
         #[arg(required = true)]
@@ -92,7 +100,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Master { input, output, preset, set, format, deliver, codec_safe, target_lufs, no_target, force } => {
+        Command::Master {
+            input,
+            output,
+            preset,
+            set,
+            format,
+            deliver,
+            codec_safe,
+            target_lufs,
+            no_target,
+            force,
+            report,
+        } => {
             let job = MasterJob {
                 preset: preset.as_deref(),
                 set: &set,
@@ -102,8 +122,9 @@ fn main() -> ExitCode {
                 no_target,
                 force,
             };
-            master(&input, &output, &job, target_lufs.as_deref())
+            master(&input, &output, &job, target_lufs.as_deref(), report.as_deref())
         }
+        Command::Album(args) => album::run(&args),
         Command::Presets { action } => presets::run(action),
         Command::Analyze { files, json } => analyze_files(&files, json),
         Command::Params => {
@@ -155,32 +176,36 @@ const CODEC_SAFE_PASSES: usize = 4;
 /// Extra lowering per pass beyond the measured excess (dB).
 const CODEC_SAFE_MARGIN_DB: f64 = 0.05;
 
-struct MasterJob<'a> {
-    preset: Option<&'a str>,
-    set: &'a [String],
-    format: Option<&'a str>,
-    deliver: Option<&'a str>,
-    codec_safe: bool,
-    no_target: bool,
-    force: bool,
+pub struct MasterJob<'a> {
+    pub preset: Option<&'a str>,
+    pub set: &'a [String],
+    pub format: Option<&'a str>,
+    pub deliver: Option<&'a str>,
+    pub codec_safe: bool,
+    pub no_target: bool,
+    pub force: bool,
 }
 
-fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) -> Result<(), String> {
+/// What a render is made with: the chain settings, the loudness target, the file format and the
+/// delivery profile. `master` and `album` both build it here, so they render alike.
+pub struct Plan {
+    pub profile: Option<deliver::Profile>,
+    pub format: OutputFormat,
+    pub settings: Settings,
+    pub target: Option<target::Target>,
+    pub codec_safe: bool,
+}
+
+/// The settings, target and format for `job` (before any audio is read; every bad value is
+/// refused here).
+fn plan(job: &MasterJob, target: Option<&str>) -> Result<Plan, String> {
     let profile = job.deliver.map(deliver::Profile::find).transpose()?;
     let format = match (profile, job.format) {
         (Some(p), Some(_)) => return Err(format!("--deliver {} sets the word length; drop --format", p.name)),
         (Some(p), None) => p.format,
         (None, format) => OutputFormat::parse(format.unwrap_or("24"))?,
     };
-    let container = audio_io::Container::of(output, format)?;
-    if let Some(p) = profile {
-        if container != p.container {
-            let ext = if p.container == audio_io::Container::Flac { "flac" } else { "wav" };
-            return Err(format!("{}: --deliver {} writes .{ext}; name the output .{ext}", output.display(), p.name));
-        }
-    }
     let mut target = target.map(target::Target::parse).transpose()?;
-    check_output(Some(input), output, job.force)?;
     let writer = ParamWriter::new(Arc::new(LacquerParams::default()));
     if let Some(slug) = job.preset {
         let preset = lacquer::presets::find(slug)?;
@@ -222,21 +247,40 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
             OutputFormat::Int16 => WordLength::Bits16,
         };
     }
-    let audio = audio_io::read(input)?;
-    let before = analyze::measure(&input.display().to_string(), &audio);
-    let audio = match profile.map(|p| p.rate_for(audio.sample_rate)) {
-        Some(rate) if rate != audio.sample_rate => {
-            println!("sample-rate conversion {} Hz -> {rate} Hz (before the chain)", audio.sample_rate);
-            resample::resample(&audio, rate)?
-        }
-        _ => audio,
-    };
-    let progress = std::io::stderr().is_terminal();
-    let render_pass = |settings: &Settings, target: Option<target::Target>| -> Result<(audio_io::Audio, f32), String> {
+    Ok(Plan { profile, format, settings, target, codec_safe: job.codec_safe })
+}
+
+/// `audio` converted to the delivery rate of `profile` (unchanged without one).
+fn to_delivery_rate(audio: audio_io::Audio, rate: u32) -> Result<audio_io::Audio, String> {
+    if rate == audio.sample_rate {
+        return Ok(audio);
+    }
+    println!("sample-rate conversion {} Hz -> {rate} Hz (before the chain)", audio.sample_rate);
+    resample::resample(&audio, rate)
+}
+
+/// A finished render: the master, the ceiling it was made for, its MP3 round-trip true peak,
+/// and the settings of the last render (drive and trim included).
+pub struct Rendered {
+    pub audio: audio_io::Audio,
+    pub ceiling_db: f64,
+    pub codec_tp_dbtp: f64,
+    pub settings: Settings,
+}
+
+/// Renders `audio` (already at the delivery rate) by `plan`: to the target if there is one, then
+/// the MP3 check and, with `--codec-safe`, the lowered re-renders. `progress` is the bar for
+/// each render (false when a caller draws its own).
+fn render_plan(audio: &audio_io::Audio, plan: &Plan, progress: bool) -> Result<Rendered, String> {
+    let mut settings = plan.settings;
+    let target = plan.target;
+    let render_pass = |settings: &Settings,
+                       target: Option<target::Target>|
+     -> Result<(audio_io::Audio, Settings), String> {
         match target {
-            None => Ok((render::render(&audio, settings, progress), settings.limiter.ceiling_db)),
+            None => Ok((render::render(audio, settings, progress), *settings)),
             Some(target) => {
-                let outcome = target::master_to_target(&audio, settings, target, progress)?;
+                let outcome = target::master_to_target(audio, settings, target, progress)?;
                 let got = outcome.report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
                 println!(
                     "target {:.1} LUFS: limiter drive {:.2} dB, output trim {:.2} dB, ceiling {:.1} dBTP -> {got:.2} LUFS",
@@ -251,17 +295,18 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
                         target.lufs
                     );
                 }
-                Ok((outcome.audio, outcome.settings.limiter.ceiling_db))
+                Ok((outcome.audio, outcome.settings))
             }
         }
     };
-    let (mut mastered, ceiling_db) = render_pass(&settings, target)?;
+    let (mut mastered, mut used) = render_pass(&settings, target)?;
     // The ceiling the master was made for; --codec-safe lowers the limiter's below it.
-    let ceiling_db =
-        lacquer::dsp::limiter::ceiling_db(&lacquer::dsp::limiter::LimiterSettings { ceiling_db, ..settings.limiter })
-            as f64;
+    let ceiling_db = lacquer::dsp::limiter::ceiling_db(&lacquer::dsp::limiter::LimiterSettings {
+        ceiling_db: used.limiter.ceiling_db,
+        ..settings.limiter
+    }) as f64;
     let mut codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
-    if job.codec_safe {
+    if plan.codec_safe {
         let mut passes = 1;
         let mut limiter_ceiling = ceiling_db;
         while codec_tp > ceiling_db && passes < CODEC_SAFE_PASSES {
@@ -271,7 +316,7 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
                 .max(lacquer::dsp::limiter::MIN_CEILING_DB as f64);
             settings.limiter.ceiling_db = limiter_ceiling as f32;
             let pass_target = target.map(|t| target::Target { ceiling_dbtp: Some(limiter_ceiling as f32), ..t });
-            mastered = render_pass(&settings, pass_target)?.0;
+            (mastered, used) = render_pass(&settings, pass_target)?;
             codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
             passes += 1;
             println!(
@@ -280,8 +325,44 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
         }
         println!("codec-safe: {passes} pass(es), limiter ceiling {limiter_ceiling:.2} dBTP for a {ceiling_db:.1} dBTP ceiling");
     }
-    audio_io::write(output, &mastered, format)?;
-    let after = analyze::measure(&output.display().to_string(), &mastered);
+    Ok(Rendered { audio: mastered, ceiling_db, codec_tp_dbtp: codec_tp, settings: used })
+}
+
+fn warn_codec(codec_tp: f64, ceiling_db: f64, what: &str) {
+    if codec_tp > ceiling_db {
+        eprintln!(
+            "lacquer: warning: {what}the MP3 round trip peaks at {codec_tp:.2} dBTP, over the {ceiling_db:.1} dBTP ceiling \
+             (--codec-safe lowers the limiter until it does not)"
+        );
+    }
+}
+
+fn master(
+    input: &Path,
+    output: &Path,
+    job: &MasterJob,
+    target: Option<&str>,
+    report_dir: Option<&Path>,
+) -> Result<(), String> {
+    let plan = plan(job, target)?;
+    let container = audio_io::Container::of(output, plan.format)?;
+    if let Some(p) = plan.profile {
+        if container != p.container {
+            let ext = if p.container == audio_io::Container::Flac { "flac" } else { "wav" };
+            return Err(format!("{}: --deliver {} writes .{ext}; name the output .{ext}", output.display(), p.name));
+        }
+    }
+    check_output(Some(input), output, job.force)?;
+    if let Some(dir) = report_dir {
+        report::check_dir(dir)?;
+    }
+    let audio = audio_io::read(input)?;
+    let before = analyze::measure(&input.display().to_string(), &audio);
+    let rate = plan.profile.map_or(audio.sample_rate, |p| p.rate_for(audio.sample_rate));
+    let audio = to_delivery_rate(audio, rate)?;
+    let rendered = render_plan(&audio, &plan, std::io::stderr().is_terminal())?;
+    audio_io::write(output, &rendered.audio, plan.format)?;
+    let after = analyze::measure(&output.display().to_string(), &rendered.audio);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
     println!(
         "mastered {} -> {}\n  integrated {} -> {} LUFS, true peak {} -> {} dBTP, LRA {} -> {} LU",
@@ -294,12 +375,14 @@ fn master(input: &Path, output: &Path, job: &MasterJob, target: Option<&str>) ->
         show(before.loudness_range_lu),
         show(after.loudness_range_lu),
     );
-    println!("  after an MP3 320 kbps round trip: true peak {codec_tp:.1} dBTP");
-    if codec_tp > ceiling_db {
-        eprintln!(
-            "lacquer: warning: the MP3 round trip peaks at {codec_tp:.2} dBTP, over the {ceiling_db:.1} dBTP ceiling \
-             (--codec-safe lowers the limiter until it does not)"
-        );
+    println!("  after an MP3 320 kbps round trip: true peak {:.1} dBTP", rendered.codec_tp_dbtp);
+    warn_codec(rendered.codec_tp_dbtp, rendered.ceiling_db, "");
+    if let Some(dir) = report_dir {
+        let title = output.file_stem().map_or("master".to_string(), |s| s.to_string_lossy().into_owned());
+        let track = report::TrackReport::of(&title, &rendered, &plan.settings, 0.0);
+        let album = report::Report::new(plan.target.map(|t| t.lufs as f64), rendered.ceiling_db, vec![track], None);
+        let path = album.write_into(dir)?;
+        println!("  report: {}", path.display());
     }
     Ok(())
 }

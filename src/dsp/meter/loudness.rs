@@ -67,6 +67,9 @@ pub struct LoudnessMeter {
     /// loudness-only analysis (a normalisation pass, an input meter) does not need it.
     true_peak_enabled: bool,
     correlation: CorrelationMeter,
+    /// Display-only readings (correlation) are computed only while this is set; the plugin
+    /// clears it while no editor is open. Loudness, LRA and the peaks never pause for it.
+    live_readings: bool,
     sub_block_len: usize,
     /// Samples already in the current sub-block.
     sub_block_fill: usize,
@@ -103,6 +106,7 @@ impl LoudnessMeter {
             peaks: [TruePeakMeter::new(), TruePeakMeter::new()],
             true_peak_enabled: true,
             correlation: CorrelationMeter::new(),
+            live_readings: true,
             sub_block_len,
             sub_block_fill: 0,
             sub_block_energy: 0.0,
@@ -161,6 +165,17 @@ impl LoudnessMeter {
         }
     }
 
+    /// Computes the display-only correlation reading (on by default) or skips it: nothing else
+    /// changes, so integrated loudness, LRA, momentary/short-term and every peak stay exact
+    /// while it is off. Switching it back on restarts the correlation window (it reads 0 until
+    /// its 400 ms have filled again). No allocation, callable between any two blocks.
+    pub fn set_live_readings(&mut self, live: bool) {
+        if live != self.live_readings {
+            self.live_readings = live;
+            self.correlation.reset();
+        }
+    }
+
     pub fn true_peak_enabled(&self) -> bool {
         self.true_peak_enabled
     }
@@ -206,11 +221,15 @@ impl LoudnessMeter {
                 let take = (self.sub_block_len - self.sub_block_fill).min(n - at);
                 let energy = if stereo {
                     let (l, r) = (&l[at..at + take], &r[at..at + take]);
-                    self.correlation.push_block(l, r);
+                    if self.live_readings {
+                        self.correlation.push_block(l, r);
+                    }
                     stereo_energy(&mut self.k_weighting, l, r)
                 } else {
                     let l = &l[at..at + take];
-                    self.correlation.push_block(l, l);
+                    if self.live_readings {
+                        self.correlation.push_block(l, l);
+                    }
                     self.k_weighting[0].energy(l)
                 };
                 self.sub_block_energy += energy;
@@ -231,7 +250,9 @@ impl LoudnessMeter {
         self.sub_block_fill = 0;
         self.sub_blocks_done += 1;
         self.k_weighting.iter_mut().for_each(KWeighting::flush_tiny_states);
-        self.correlation.end_sub_block(self.sub_block_len);
+        if self.live_readings {
+            self.correlation.end_sub_block(self.sub_block_len);
+        }
         self.momentary_energy = self.window_energy(MOMENTARY_SUB_BLOCKS);
         self.short_term_energy = self.window_energy(SHORT_TERM_SUB_BLOCKS);
         if !self.appending_end_silence {

@@ -238,3 +238,29 @@ fn odd_sample_rates_and_channel_counts_do_not_panic() {
         assert!(!m.momentary_max_lufs().is_nan());
     }
 }
+
+#[test]
+fn live_readings_off_skips_only_the_correlation() {
+    // Correlated stereo (right = 0.8 * left): correlation +1 while live.
+    let (left, _) = noise_programme(8.0);
+    let right: Vec<f32> = left.iter().map(|x| 0.8 * x).collect();
+    let mut live = LoudnessMeter::new(SR as f32, 2);
+    let mut quiet = LoudnessMeter::new(SR as f32, 2);
+    quiet.set_live_readings(false);
+    for (l, r) in left.chunks(512).zip(right.chunks(512)) {
+        live.process(l, r);
+        quiet.process(l, r);
+    }
+    let (a, b) = (readings(&live), readings(&quiet));
+    // Everything but the correlation (the last reading) is bit-identical.
+    assert_eq!(a[..9], b[..9]);
+    assert!(a[2].is_finite() && a[3].is_finite() && a[6].is_finite());
+    assert!(live.correlation() > 0.99, "{}", live.correlation());
+    assert_eq!(quiet.correlation(), 0.0);
+    // Back on, the correlation window refills from the next audio.
+    quiet.set_live_readings(true);
+    for (l, r) in left.chunks(512).zip(right.chunks(512)).take(100) {
+        quiet.process(l, r);
+    }
+    assert!(quiet.correlation() > 0.99, "{}", quiet.correlation());
+}
