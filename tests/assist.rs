@@ -52,6 +52,9 @@ fn biquad(x: &mut [f32], kind: Kind, f0: f64, gain_db: f64, q: f64) {
 }
 
 /// Broadband programme: pinkish noise (three one-pole sums), a few tones, periodic clicks.
+// Both channels are written per sample index (they share the common noise), so the loop
+// indexes by sample.
+#[allow(clippy::needless_range_loop)]
 fn programme(secs: f64, seed: u64) -> [Vec<f32>; 2] {
     let n = (secs * FS) as usize;
     let mut state = seed;

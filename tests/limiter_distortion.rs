@@ -109,14 +109,14 @@ fn dense_programme(fs: f64, seconds: f64, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let notes = [41.2, 55.0, 49.0, 36.7];
     let (mut l, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut phase = 0.0f64;
-    for i in 0..n {
+    for (i, &drum) in kit.iter().enumerate().take(n) {
         let t = i as f64 / fs;
         let note = notes[(t / 2.0) as usize % notes.len()];
         phase += note / fs;
         let bass = 0.35 * (2.0 * PI * phase).sin() + 0.1 * (4.0 * PI * phase).sin();
         let pad: f64 = [220.0, 277.2, 329.6, 440.0].iter().map(|f| 0.04 * (2.0 * PI * f * t).sin()).sum();
         let air = 0.01 * rng.uniform();
-        let d = kit[i] as f64;
+        let d = drum as f64;
         l.push((d + bass + pad + air) as f32);
         r.push((d + bass + 0.9 * pad - air) as f32);
     }
