@@ -267,37 +267,24 @@ mod tests {
         }
     }
 
+    /// Matches from default EQ and stereo settings.
+    fn match_flat(prog: &Analysis, reference: &Analysis, options: MatchOptions) -> MatchResult {
+        match_reference(prog, reference, &EqSettings::default(), &StereoSettings::default(), &options)
+    }
+
     #[test]
     fn fits_a_smooth_difference_and_scales_with_amount() {
         let prog = synthetic(|_| 0.0);
         // A broad bump: 3 dB·exp(−(log2 f/2k)²): a bell-like shape with a smooth skirt.
         let reference = synthetic(|f| 3.0 * (-(f / 2000.0).log2().powi(2)).exp());
-        let full = match_reference(
-            &prog,
-            &reference,
-            &EqSettings::default(),
-            &StereoSettings::default(),
-            &MatchOptions::default(),
-        );
+        let full = match_flat(&prog, &reference, MatchOptions::default());
         assert!(full.residual_max_db < 0.5, "{}", full.residual_max_db);
-        let half = match_reference(
-            &prog,
-            &reference,
-            &EqSettings::default(),
-            &StereoSettings::default(),
-            &MatchOptions { amount: 0.5, ..Default::default() },
-        );
+        let half = match_flat(&prog, &reference, MatchOptions { amount: 0.5, ..Default::default() });
         let peak = |r: &MatchResult| {
             r.fitted_db.iter().cloned().fold(f64::MIN, f64::max) - r.fitted_db.iter().cloned().fold(f64::MAX, f64::min)
         };
         assert!((peak(&half) / peak(&full) - 0.5).abs() < 0.1, "{} {}", peak(&half), peak(&full));
-        let none = match_reference(
-            &prog,
-            &reference,
-            &EqSettings::default(),
-            &StereoSettings::default(),
-            &MatchOptions { amount: 0.0, ..Default::default() },
-        );
+        let none = match_flat(&prog, &reference, MatchOptions { amount: 0.0, ..Default::default() });
         assert!([none.eq.low_shelf, none.eq.high_shelf].iter().chain(&none.eq.bells).all(|b| !b.enabled));
     }
 
@@ -305,13 +292,7 @@ mod tests {
     fn gains_stay_inside_the_limit() {
         let prog = synthetic(|_| 0.0);
         let reference = synthetic(|f| if f < 200.0 { 15.0 } else { 0.0 });
-        let r = match_reference(
-            &prog,
-            &reference,
-            &EqSettings::default(),
-            &StereoSettings::default(),
-            &MatchOptions::default(),
-        );
+        let r = match_flat(&prog, &reference, MatchOptions::default());
         for b in [r.eq.low_shelf, r.eq.high_shelf].iter().chain(&r.eq.bells) {
             assert!(b.gain_db.abs() <= 6.0 + 1e-4, "{b:?}");
         }
@@ -322,13 +303,7 @@ mod tests {
         let prog = synthetic(|_| 0.0);
         let mut reference = synthetic(|_| 0.0);
         reference.wide_side_mid_db = -16.0; // 6 dB narrower: side × 0.5
-        let r = match_reference(
-            &prog,
-            &reference,
-            &EqSettings::default(),
-            &StereoSettings::default(),
-            &MatchOptions::default(),
-        );
+        let r = match_flat(&prog, &reference, MatchOptions::default());
         assert!((r.stereo.width_pct - 50.1).abs() < 0.5, "{}", r.stereo.width_pct);
     }
 }
