@@ -1,7 +1,7 @@
 //! Three-band 4th-order Linkwitz-Riley crossover whose bands sum to an allpass.
 //!
-//! An LR4 split is a 2nd-order Butterworth section squared: low = LP², high = HP², and
-//! LP² + HP² = (s² - √2 s + 1)/(s² + √2 s + 1), the 2nd-order Butterworth allpass. The signal is
+//! Built from the crate's one LR4 split ([`crate::dsp::filter::linkwitz_riley`]: low = LP²,
+//! high = HP² = AP − LP², LP² + HP² = the Butterworth section's allpass). The signal is
 //! split at the low crossover, then the upper part again at the high crossover. The low band goes
 //! through that second crossover's allpass too, so
 //! low + mid + high = LP1²·AP2 + HP1²·(LP2² + HP2²) = (LP1² + HP1²)·AP2 = AP1·AP2:
@@ -14,7 +14,8 @@
 //! updates per frame.
 
 use crate::dsp::compressor::kernel::BandBuffers;
-use crate::dsp::filter::svf_lanes::{allpass, LaneSvf, LaneSvfCoefs, BUTTERWORTH_Q};
+use crate::dsp::filter::linkwitz_riley::Lr4Coefs;
+use crate::dsp::filter::svf_lanes::LaneSvf;
 use crate::dsp::util::smoother::LinearSmoother;
 use crate::dsp::MAX_CHUNK;
 
@@ -38,8 +39,8 @@ pub struct Crossover {
     /// Crossover frequencies in log2(Hz): gliding in octaves sounds even across the range.
     low_log2_hz: LinearSmoother,
     high_log2_hz: LinearSmoother,
-    low_coefs: LaneSvfCoefs,
-    high_coefs: LaneSvfCoefs,
+    low_coefs: Lr4Coefs,
+    high_coefs: Lr4Coefs,
     /// At the low crossover, lanes [L, R] of the first section (its LP feeds the second, its
     /// allpass gives HP² = AP − LP²) and [L, R] of the second (LP of the LP = low band before
     /// its allpass); the second lanes run one frame behind the first.
@@ -73,8 +74,8 @@ impl Crossover {
             sample_rate,
             low_log2_hz: smoother(low_hz),
             high_log2_hz: smoother(high_hz),
-            low_coefs: LaneSvfCoefs::new(low_hz, BUTTERWORTH_Q, sample_rate),
-            high_coefs: LaneSvfCoefs::new(high_hz, BUTTERWORTH_Q, sample_rate),
+            low_coefs: Lr4Coefs::new(low_hz, sample_rate),
+            high_coefs: Lr4Coefs::new(high_hz, sample_rate),
             low_sections: LaneSvf::default(),
             high_split: LaneSvf::default(),
             high_sections: LaneSvf::default(),
@@ -112,8 +113,8 @@ impl Crossover {
 
     fn update_coefs(&mut self) {
         let fs = self.sample_rate;
-        self.low_coefs = LaneSvfCoefs::new(self.low_log2_hz.current().exp2(), BUTTERWORTH_Q, fs);
-        self.high_coefs = LaneSvfCoefs::new(self.high_log2_hz.current().exp2(), BUTTERWORTH_Q, fs);
+        self.low_coefs = Lr4Coefs::new(self.low_log2_hz.current().exp2(), fs);
+        self.high_coefs = Lr4Coefs::new(self.high_log2_hz.current().exp2(), fs);
     }
 
     /// Splits one chunk (at most [`MAX_CHUNK`] frames) into `bands[band][channel][..len]`.
@@ -152,17 +153,18 @@ impl Crossover {
         let [low, mid, high] = bands;
         macro_rules! second_high_section {
             ($i:expr) => {{
-                let (_, lp) = s3.tick(&c2, p.to_high_sections);
+                let (_, lp) = s3.tick(&c2.0, p.to_high_sections);
                 let j = offset + $i - 3;
+                let hp = Lr4Coefs::high(p.high_ap, [lp[0], lp[1]]);
                 (mid[0][j], mid[1][j]) = (lp[0], lp[1]);
-                (high[0][j], high[1][j]) = (p.high_ap[0] - lp[0], p.high_ap[1] - lp[1]);
+                (high[0][j], high[1][j]) = (hp[0], hp[1]);
             }};
         }
         macro_rules! high_split {
             ($i:expr) => {{
                 let x = p.to_high_split;
-                let (b, lp) = s2.tick(&c2, x);
-                let ap = allpass(&c2, x, b);
+                let (b, lp) = s2.tick(&c2.0, x);
+                let ap = c2.allpass(x, b);
                 let j = offset + $i - 2;
                 (low[0][j], low[1][j]) = (ap[2], ap[3]);
                 p.to_high_sections = [lp[0], lp[1], 0.0, 0.0];
@@ -174,7 +176,7 @@ impl Crossover {
                 let x = if $first { [left[$i], right[$i]] } else { [0.0; 2] };
                 let x = [x[0], x[1], p.low_lp[0], p.low_lp[1]];
                 let before = s1;
-                let (b, lp) = s1.tick(&c1, x);
+                let (b, lp) = s1.tick(&c1.0, x);
                 if !$first {
                     s1.keep_lanes(&before, 0..2);
                 }
@@ -183,10 +185,11 @@ impl Crossover {
                 }
                 if $second {
                     // HP² = AP − LP² of the previous frame; LP² is the low band.
-                    p.to_high_split = [p.low_ap[0] - lp[2], p.low_ap[1] - lp[3], lp[2], lp[3]];
+                    let hp = Lr4Coefs::high(p.low_ap, [lp[2], lp[3]]);
+                    p.to_high_split = [hp[0], hp[1], lp[2], lp[3]];
                 }
                 if $first {
-                    let ap = allpass(&c1, x, b);
+                    let ap = c1.allpass(x, b);
                     (p.low_lp, p.low_ap) = ([lp[0], lp[1]], [ap[0], ap[1]]);
                 }
             }};
@@ -322,6 +325,48 @@ mod tests {
         let reference = split_all(&mut fresh, &x);
         for (a, b) in out.iter().zip(&reference) {
             assert!((a[90_000] - b[90_000]).abs() < 1e-4);
+        }
+    }
+
+    /// The pipelined crossover is the plain composition of the shared LR4 split, bit for bit:
+    /// low = AP₂(LP²₁), mid = LP²₂(HP²₁), high = HP²₂(HP²₁), chunk after chunk.
+    #[test]
+    fn is_the_shared_lr4_split_composed() {
+        use crate::dsp::filter::linkwitz_riley::Lr4Split;
+        let fs = 44_100.0;
+        // The crossover keeps its frequencies in log2(Hz); the round trip is part of its design.
+        let coefs = |hz: f32| Lr4Coefs::new(hz.log2().exp2(), fs);
+        let (c1, c2) = (coefs(150.0), coefs(3000.0));
+        let mut xo = Crossover::new(fs, 150.0, 3000.0);
+        let (mut first, mut second, mut low_ap) =
+            (Lr4Split::<2>::default(), Lr4Split::<2>::default(), LaneSvf::<2>::default());
+        let left = sine(97.0, 0.6, 9000, fs);
+        let right: Vec<f32> = sine(4100.0, 0.4, 9000, fs).iter().zip(&left).map(|(a, b)| a + 0.3 * b).collect();
+        let mut bands = [[[0.0; MAX_CHUNK]; 2]; 3];
+        let mut start = 0;
+        for len in [1, 2, 3, 5, 64, MAX_CHUNK, 7].iter().cycle() {
+            let end = (start + len).min(left.len());
+            xo.split(&left[start..end], &right[start..end], &mut bands);
+            for (k, i) in (start..end).enumerate() {
+                let a = first.tick(&c1, [left[i], right[i]]);
+                let (band, _) = low_ap.tick(&c2.0, a.low);
+                let low = c2.allpass(a.low, band);
+                let b = second.tick(&c2, a.high);
+                for ch in 0..2 {
+                    assert_eq!(bands[0][ch][k].to_bits(), low[ch].to_bits(), "low, frame {i}");
+                    assert_eq!(bands[1][ch][k].to_bits(), b.low[ch].to_bits(), "mid, frame {i}");
+                    assert_eq!(bands[2][ch][k].to_bits(), b.high[ch].to_bits(), "high, frame {i}");
+                }
+            }
+            // The crossover zeroes near-denormal states after each chunk; so does the reference.
+            for s in [&mut first, &mut second] {
+                s.flush_denormals();
+            }
+            low_ap.flush_denormals();
+            if end == left.len() {
+                break;
+            }
+            start = end;
         }
     }
 }

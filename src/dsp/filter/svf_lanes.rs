@@ -92,6 +92,11 @@ impl<const N: usize> LaneSvf<N> {
         }
     }
 
+    /// Whether every state is finite (a guard after hostile input).
+    pub fn is_finite(&self) -> bool {
+        self.ic1.iter().chain(&self.ic2).all(|s| s.is_finite())
+    }
+
     pub fn flush_denormals(&mut self) {
         for s in self.ic1.iter_mut().chain(self.ic2.iter_mut()) {
             if s.abs() < DENORMAL_FLOOR {
