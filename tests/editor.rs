@@ -645,35 +645,87 @@ fn wheel_over_an_eq_node_changes_q_with_a_short_gesture() {
 }
 
 #[test]
-fn double_clicking_an_eq_node_resets_the_band() {
+fn ctrl_or_alt_clicking_an_eq_node_resets_the_band() {
     let (mut harness, f) = harness();
-    set_params(&f, &[("eq1_on", "on"), ("eq1_freq", "400"), ("eq1_gain", "-7.5"), ("eq1_q", "3")]);
+    for modifiers in [egui::Modifiers::CTRL, egui::Modifiers::ALT] {
+        set_params(&f, &[("eq1_on", "on"), ("eq1_freq", "400"), ("eq1_gain", "-7.5"), ("eq1_q", "3")]);
+        f.log.0.lock().unwrap().clear();
+        harness.run_steps(2);
+        harness.get_by_label("EQ node Bell 1").click_modifiers(modifiers);
+        harness.run_steps(2);
+        let b = &f.params.eq.bell1;
+        let values = (b.freq_hz.value(), b.gain_db.value(), b.q.value());
+        let defaults = (250.0, 0.0, 1.0);
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+        assert!(
+            close(values.0, defaults.0) && close(values.1, defaults.1) && close(values.2, defaults.2),
+            "{modifiers:?}: {values:?}"
+        );
+        assert!(b.enabled.value(), "reset keeps the band on");
+        for id in ["eq1_freq", "eq1_gain", "eq1_q"] {
+            let ours = gestures_for(&f.log, id);
+            assert_eq!(ours.first(), Some(&Gesture::Begin(id.into())), "{id}: {ours:?}");
+            assert_eq!(ours.last(), Some(&Gesture::End(id.into())), "{id}: {ours:?}");
+            assert_balanced(&f.log, id);
+        }
+    }
+}
+
+#[test]
+fn double_clicking_an_eq_node_types_its_values() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq2_on", "on")]);
     harness.run_steps(2);
-    let at = harness.get_by_label("EQ node Bell 1").rect().center();
-    harness.hover_at(at);
+    let node = harness.get_by_label("EQ node Bell 2").rect().center();
+    double_click(&mut harness, node);
+    assert_eq!(f.params.eq.bell2.freq_hz.value(), 1000.0, "double-click no longer resets");
+    // Frequency has the focus, all selected: type, Tab to gain, type, Enter applies both.
+    harness.get_by_label("Bell 2 Freq value").type_text("2.5 kHz");
     harness.run_steps(1);
-    // Both clicks inside one frame: the harness advances 0.25 s per event, longer than egui's
-    // double-click window.
-    for pressed in [true, false, true, false] {
-        harness.input_mut().events.push(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-    }
+    harness.key_press(egui::Key::Tab);
+    harness.run_steps(1);
+    harness.get_by_label("Bell 2 Gain value").type_text("-4.5");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
     harness.run_steps(2);
-    let b = &f.params.eq.bell1;
-    let values = (b.freq_hz.value(), b.gain_db.value(), b.q.value());
-    let defaults = (250.0, 0.0, 1.0);
-    let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
-    assert!(close(values.0, defaults.0) && close(values.1, defaults.1) && close(values.2, defaults.2), "{values:?}");
-    assert!(b.enabled.value(), "reset keeps the band on");
-    for id in ["eq1_freq", "eq1_gain", "eq1_q"] {
-        let ours = gestures_for(&f.log, id);
-        assert_eq!(ours.first(), Some(&Gesture::Begin(id.into())), "{id}: {ours:?}");
-        assert_eq!(ours.last(), Some(&Gesture::End(id.into())), "{id}: {ours:?}");
+    let b = &f.params.eq.bell2;
+    assert!((b.freq_hz.value() - 2500.0).abs() < 0.05, "freq {}", b.freq_hz.value());
+    assert!((b.gain_db.value() + 4.5).abs() < 1e-5, "gain {}", b.gain_db.value());
+    assert_eq!(b.q.value(), 1.0, "Q left as it was");
+    assert!(gestures_for(&f.log, "eq2_q").is_empty(), "untouched Q: no gesture");
+    for id in ["eq2_freq", "eq2_gain"] {
+        assert_eq!(gestures_for(&f.log, id).len(), 3, "{id}: one short gesture");
     }
+    assert!(harness.query_by_label("Bell 2 Freq value").is_none(), "Enter closes the entry");
+    // Unreadable text changes nothing.
+    f.log.0.lock().unwrap().clear();
+    let node = harness.get_by_label("EQ node Bell 2").rect().center();
+    double_click(&mut harness, node);
+    harness.get_by_label("Bell 2 Freq value").type_text("bright");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert!((b.freq_hz.value() - 2500.0).abs() < 0.05);
+    assert!(f.log.0.lock().unwrap().is_empty(), "{:?}", f.log.0.lock().unwrap());
+}
+
+#[test]
+fn shift_dragging_an_eq_node_moves_a_tenth_as_far() {
+    let (mut harness, f) = harness();
+    set_params(&f, &[("eq3_on", "on")]);
+    harness.run_steps(2);
+    let plot = harness.get_by_label("Spectrum").rect();
+    let start = harness.get_by_label("EQ node Bell 3").rect().center();
+    set_modifiers(&mut harness, egui::Modifiers::SHIFT);
+    drag(&mut harness, start, start + Vec2::new(0.0, -100.0));
+    set_modifiers(&mut harness, egui::Modifiers::NONE);
+    // 100 px up at a tenth of the speed: as far as 10 px up at normal speed.
+    let expected_db = eq_overlay::y_to_db(plot.center().y - 10.0, plot);
+    let gain = f.params.eq.bell3.gain_db.value();
+    assert!((gain - expected_db).abs() < 0.11, "gain {gain} dB, expected {expected_db} dB");
+    assert!(gain > 0.5);
+    assert_one_gesture(&f.log, "eq3_gain");
+    assert_balanced(&f.log, "eq3_freq");
 }
 
 #[test]
@@ -753,4 +805,200 @@ fn ab_compare_and_level_match_in_the_editor() {
     harness.get_by_label("Level match").click();
     harness.run_steps(2);
     assert!(f.params.level_match.load(std::sync::atomic::Ordering::Relaxed));
+}
+
+// ---- Habits of the field: fine drag, typed values, wheel, tooltips (src/editor/widgets.rs) ----
+
+fn set_modifiers(harness: &mut Harness<'static, LacquerEditor>, modifiers: egui::Modifiers) {
+    harness.event(egui::Event::ModifiersChanged(modifiers));
+    harness.run_steps(1);
+}
+
+/// Two presses and releases inside one frame: a double-click (the harness advances 0.25 s per
+/// event, longer than egui's double-click window).
+fn double_click(harness: &mut Harness<'static, LacquerEditor>, at: Pos2) {
+    harness.hover_at(at);
+    harness.run_steps(1);
+    for pressed in [true, false, true, false] {
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.run_steps(2);
+}
+
+/// Begins and ends of `id` pair up, in order, never nested.
+fn assert_balanced(log: &Recorder, id: &str) {
+    let mut open = false;
+    for g in gestures_for(log, id) {
+        match g {
+            Gesture::Begin(_) => {
+                assert!(!open, "{id}: begin inside a gesture");
+                open = true;
+            }
+            Gesture::Set(..) => assert!(open, "{id}: set outside a gesture"),
+            Gesture::End(_) => {
+                assert!(open, "{id}: end without begin");
+                open = false;
+            }
+        }
+    }
+    assert!(!open, "{id}: gesture left open");
+}
+
+/// Input Gain's slider track: −24 to +24 dB, linear, 0.1 dB steps.
+fn input_gain_track(harness: &Harness<'static, LacquerEditor>) -> egui::Rect {
+    harness.get_by_role_and_label(Role::Slider, "Input Gain").rect()
+}
+
+#[test]
+fn shift_and_ctrl_drag_move_a_tenth_as_far() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let track = input_gain_track(&harness);
+    let from = Pos2::new(track.left() + 0.25 * track.width(), track.center().y);
+    let px = 0.4 * track.width();
+    // Normal drag: the track's width is the whole 48 dB range.
+    drag(&mut harness, from, from + Vec2::new(px, 0.0));
+    let normal = f.params.input.gain_db.value();
+    let expected = px / track.width() * 48.0;
+    assert!((normal - expected).abs() <= 0.051, "normal drag: {normal} dB, geometry says {expected} dB");
+    assert_balanced(&f.log, "in_gain");
+    for modifiers in [egui::Modifiers::SHIFT, egui::Modifiers::CTRL] {
+        ParamWriter::new(f.params.clone()).set("in_gain", "0").unwrap();
+        f.log.0.lock().unwrap().clear();
+        harness.run_steps(1);
+        set_modifiers(&mut harness, modifiers);
+        drag(&mut harness, from, from + Vec2::new(px, 0.0));
+        set_modifiers(&mut harness, egui::Modifiers::NONE);
+        let fine = f.params.input.gain_db.value();
+        assert!(
+            (fine - expected * 0.1).abs() <= 0.051,
+            "{modifiers:?} drag: {fine} dB, a tenth of {expected} dB expected"
+        );
+        assert!((fine / normal - 0.1).abs() < 0.01, "{modifiers:?}: ratio {}", fine / normal);
+        assert_one_gesture(&f.log, "in_gain");
+    }
+}
+
+#[test]
+fn double_click_and_type_sets_the_exact_value_and_bad_text_changes_nothing() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let at = input_gain_track(&harness).center();
+    double_click(&mut harness, at);
+    assert_eq!(f.params.input.gain_db.value(), 0.0, "double-click no longer resets or moves the value");
+    assert!(gestures_for(&f.log, "in_gain").is_empty(), "opening the entry is no edit");
+    let field = harness.get_by_label("Input Gain value");
+    assert_eq!(field.value().as_deref(), Some("0.0 dB"), "the entry starts at the current value");
+    field.type_text("-3.7");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert!((f.params.input.gain_db.value() + 3.7).abs() < 1e-5, "typed -3.7: {}", f.params.input.gain_db.value());
+    let ours = gestures_for(&f.log, "in_gain");
+    assert_eq!(ours.len(), 3, "one short gesture: {ours:?}");
+    assert_balanced(&f.log, "in_gain");
+    assert!(harness.query_by_label("Input Gain value").is_none(), "Enter closes the entry");
+
+    // Units are optional, as the parameter's own parser reads them.
+    let at = input_gain_track(&harness).center();
+    double_click(&mut harness, at);
+    harness.get_by_label("Input Gain value").type_text("5.2 dB");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert!((f.params.input.gain_db.value() - 5.2).abs() < 1e-5);
+
+    // Text the parameter cannot read changes nothing and sends no gesture.
+    f.log.0.lock().unwrap().clear();
+    for bad in ["loud", "", "nan", "-"] {
+        let at = input_gain_track(&harness).center();
+        double_click(&mut harness, at);
+        harness.get_by_label("Input Gain value").type_text(bad);
+        harness.run_steps(1);
+        harness.key_press(egui::Key::Enter);
+        harness.run_steps(2);
+        assert!((f.params.input.gain_db.value() - 5.2).abs() < 1e-5, "after {bad:?}");
+    }
+    // Escape cancels what was typed.
+    let at = input_gain_track(&harness).center();
+    double_click(&mut harness, at);
+    harness.get_by_label("Input Gain value").type_text("9");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!((f.params.input.gain_db.value() - 5.2).abs() < 1e-5, "Escape cancels");
+    assert!(harness.query_by_label("Input Gain value").is_none());
+    assert!(gestures_for(&f.log, "in_gain").is_empty(), "{:?}", gestures_for(&f.log, "in_gain"));
+}
+
+#[test]
+fn ctrl_or_alt_click_resets_a_slider_to_its_default() {
+    let (mut harness, f) = harness();
+    for modifiers in [egui::Modifiers::CTRL, egui::Modifiers::ALT, egui::Modifiers::COMMAND] {
+        ParamWriter::new(f.params.clone()).set("in_gain", "7").unwrap();
+        harness.run_steps(2);
+        harness.get_by_role_and_label(Role::Slider, "Input Gain").click_modifiers(modifiers);
+        harness.run_steps(2);
+        assert_eq!(f.params.input.gain_db.value(), 0.0, "{modifiers:?}-click resets to 0 dB");
+    }
+    // A plain click changes nothing (the drag is relative: no jump to the pointer).
+    ParamWriter::new(f.params.clone()).set("in_gain", "7").unwrap();
+    f.log.0.lock().unwrap().clear();
+    harness.run_steps(2);
+    let track = input_gain_track(&harness);
+    harness.hover_at(Pos2::new(track.left() + 5.0, track.center().y));
+    harness.run_steps(1);
+    harness.get_by_role_and_label(Role::Slider, "Input Gain").click();
+    harness.run_steps(2);
+    assert_eq!(f.params.input.gain_db.value(), 7.0);
+    assert!(gestures_for(&f.log, "in_gain").is_empty());
+}
+
+fn wheel_with(harness: &mut Harness<'static, LacquerEditor>, at: Pos2, notches: f32, modifiers: egui::Modifiers) {
+    harness.hover_at(at);
+    harness.run_steps(1);
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: Vec2::new(0.0, notches),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers,
+    });
+    harness.run_steps(1);
+}
+
+#[test]
+fn wheel_steps_a_slider_one_step_per_notch() {
+    let (mut harness, f) = harness();
+    harness.run_steps(2);
+    let at = input_gain_track(&harness).center();
+    // 1 % of the 48 dB range is 0.48 dB, on the parameter's 0.1 dB grid 0.5 dB.
+    wheel_with(&mut harness, at, 1.0, egui::Modifiers::NONE);
+    assert_eq!(f.params.input.gain_db.value(), 0.5, "one notch up");
+    assert_eq!(gestures_for(&f.log, "in_gain").len(), 3, "one short gesture per notch");
+    wheel_with(&mut harness, at, -3.0, egui::Modifiers::NONE);
+    assert!((f.params.input.gain_db.value() + 1.0).abs() < 1e-5, "three down: {}", f.params.input.gain_db.value());
+    assert_eq!(gestures_for(&f.log, "in_gain").len(), 6, "three notches in one frame: one gesture");
+    // Fine: a tenth of a step, 0.048 dB, is finer than the parameter's grid: its 0.1 dB step.
+    wheel_with(&mut harness, at, 1.0, egui::Modifiers::SHIFT);
+    assert!((f.params.input.gain_db.value() + 0.9).abs() < 1e-5, "shift: {}", f.params.input.gain_db.value());
+    assert_balanced(&f.log, "in_gain");
+}
+
+#[test]
+fn tooltips_name_the_parameter_id_and_range() {
+    let (mut harness, _f) = harness();
+    harness.run_steps(2);
+    harness.hover_at(input_gain_track(&harness).center());
+    harness.run_steps(6);
+    // One tooltip label holds it all: the name, the ID, the range with unit, the default.
+    let tip = harness.get_by_label_contains("ID in_gain").rect();
+    for part in ["Input Gain\n", "-24.0 dB to 24.0 dB", "default 0.0 dB", "shift/ctrl-drag fine"] {
+        assert_eq!(harness.get_by_label_contains(part).rect(), tip, "{part:?} is in the same tooltip");
+    }
 }

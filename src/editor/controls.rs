@@ -7,7 +7,7 @@ use nice_plug::prelude::{ParamFlags, Params};
 
 use crate::params::ptr::{owned_params, Kind, OwnedParam, Param};
 
-use super::ParamEdit;
+use super::{widgets, ParamEdit};
 
 /// One parameter as the editor sees it (the handle keeps the parameter set alive).
 pub struct ParamHandle {
@@ -146,7 +146,8 @@ pub fn toggle(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
     let on = p.normalized() > 0.5;
     let text = RichText::new(p.name()).color(if on { Color32::BLACK } else { Color32::from_gray(200) });
     let fill = if on { Color32::from_rgb(120, 200, 255) } else { Color32::from_gray(45) };
-    let response = ui.add(egui::Button::new(text).fill(fill).min_size(Vec2::new(0.0, 20.0)));
+    let response =
+        ui.add(egui::Button::new(text).fill(fill).min_size(Vec2::new(0.0, 20.0))).on_hover_text(widgets::tooltip(p));
     response.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, p.name()));
     if response.clicked() {
         set_once(p, edit, if on { 0.0 } else { 1.0 });
@@ -156,12 +157,13 @@ pub fn toggle(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
 fn segmented(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
     let steps = p.step_count().unwrap_or(1).max(1);
     let current = (p.normalized() * steps as f32).round() as usize;
-    ui.label(RichText::new(p.name()).small());
+    let tip = widgets::tooltip(p);
+    ui.label(RichText::new(p.name()).small()).on_hover_text(&tip);
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 2.0;
         for s in 0..=steps {
             let n = s as f32 / steps as f32;
-            let response = ui.selectable_label(s == current, p.text(n));
+            let response = ui.selectable_label(s == current, p.text(n)).on_hover_text(&tip);
             if response.clicked() && s != current {
                 set_once(p, edit, n);
             }
@@ -169,36 +171,29 @@ fn segmented(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
     });
 }
 
-/// Horizontal slider: drag to change (with a begin/end gesture around the drag), double-click to
-/// reset to the default. The accessible label is the parameter's name.
+/// Horizontal slider with the habits of the field (`widgets.rs`): relative drag (fine with
+/// shift/ctrl), double-click to type a value, ctrl/cmd- or alt-click for the default, the wheel
+/// steps it, the tooltip names its ID and range. The accessible label is the parameter's name.
 pub fn slider(ui: &mut Ui, p: &ParamHandle, edit: &dyn ParamEdit) {
     let normalized = p.normalized();
+    let tip = widgets::tooltip(p);
     ui.horizontal(|ui| {
-        ui.label(RichText::new(p.name()).small());
+        ui.label(RichText::new(p.name()).small()).on_hover_text(&tip);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.label(RichText::new(p.text(normalized)).small().monospace());
+            if widgets::entry(ui, p, edit, 72.0) == widgets::EntryResult::Closed {
+                let value =
+                    egui::Label::new(RichText::new(p.text(normalized)).small().monospace()).sense(Sense::click());
+                if ui.add(value).on_hover_text(&tip).double_clicked() {
+                    widgets::open_entry(ui.ctx(), p);
+                }
+            }
         });
     });
     let width = ui.available_width();
     let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 14.0), Sense::click_and_drag());
     response.widget_info(|| egui::WidgetInfo::slider(true, normalized as f64, p.name()));
-    if response.drag_started() {
-        edit.begin_set(p);
-    }
-    if response.dragged() {
-        if let Some(pos) = response.interact_pointer_pos() {
-            let target = p.snap((pos.x - rect.left()) / rect.width());
-            if target != normalized {
-                edit.set_normalized(p, target);
-            }
-        }
-    }
-    if response.drag_stopped() {
-        edit.end_set(p);
-    }
-    if response.double_clicked() {
-        set_once(p, edit, p.default_normalized());
-    }
+    widgets::continuous(ui, &response, p, edit, rect.width());
+    let response = response.on_hover_text(tip);
     let painter = ui.painter();
     let track = rect.shrink2(Vec2::new(0.0, 4.0));
     painter.rect_filled(track, 3.0, Color32::from_gray(40));

@@ -7,11 +7,16 @@
 //!   begin/end gesture per parameter per drag; the drag is relative to where it was grabbed, so
 //!   grabbing off-centre never makes the band jump. Dragging a disabled band switches it on first
 //!   (its own short gesture): moving a band you cannot hear is never what was meant.
-//! - **wheel** over a node: Q, a quarter octave of Q per notch (up = narrower), one short
-//!   begin/set/end gesture per frame that has wheel input.
-//! - **double-click**: frequency, gain and Q back to their defaults (on/off and mode untouched).
+//!   **Shift-drag** or **ctrl-drag** moves at a tenth of the speed (`widgets::FINE`), re-anchored
+//!   when the modifier changes mid-drag.
+//! - **wheel** over a node: Q, a quarter octave of Q per notch (up = narrower; a tenth of that
+//!   with shift), one short begin/set/end gesture per frame that has wheel input.
+//! - **double-click**: a small entry to type frequency, gain and Q (Tab between them, Enter
+//!   applies through each parameter's own parser, Escape or a click elsewhere cancels).
+//! - **ctrl/cmd-click or alt-click**: frequency, gain and Q back to their defaults (on/off and
+//!   mode untouched).
 //! - **right-click**: band on/off.
-//! - **hover or drag**: a readout with the band's name, frequency, gain and Q.
+//! - **hover or drag**: a readout with the band's name, frequency, gain and Q, and their IDs.
 //!
 //! The overlay finds the EQ by its stable parameter IDs in the generic parameter list (the same
 //! list the stage strips use), so it needs no concrete params type, and draws nothing if those
@@ -20,10 +25,11 @@
 mod draw;
 mod params;
 
-use egui::{Color32, Event, Id, MouseWheelUnit, Pos2, Rect, Sense, Ui, Vec2};
+use egui::{Color32, Id, Pos2, Rect, Sense, Ui, Vec2};
 
 use super::controls::Controls;
 use super::spectrum::{self, Analyzer, POINTS};
+use super::widgets::{self, EntryResult, FINE};
 use super::ParamEdit;
 use crate::dsp::eq::{ChannelMode, EqCurve, EqSettings, BAND_COUNT};
 use crate::meter_bus::MeterBus;
@@ -37,8 +43,6 @@ pub const NODE_RADIUS: f32 = 7.0;
 const HIT_HALF_SIZE: f32 = 10.0;
 /// Wheel notches that double (or halve) Q.
 const NOTCHES_PER_Q_DOUBLING: f32 = 4.0;
-/// Pixel-precise wheels (trackpads) report points; this many make one notch.
-const POINTS_PER_NOTCH: f32 = 50.0;
 
 /// The curve of the stereo- and mid-mode bands (what a centred source hears).
 pub const CURVE_COLOR: Color32 = Color32::from_rgb(190, 240, 120);
@@ -71,12 +75,30 @@ pub const BANDS: [BandInfo; BAND_COUNT] = [
     band("eq_lp", "LP", "LP", false, [150, 160, 175]),
 ];
 
-/// The drag in progress: where it was grabbed and where the node was then (unclamped pixels).
+/// The drag in progress: where it was grabbed (or re-anchored when fine adjustment switched) and
+/// where the node was then (unclamped pixels).
 struct Drag {
     band: usize,
     origin: Pos2,
     freq_x: f32,
     gain_y: f32,
+    fine: bool,
+}
+
+impl Drag {
+    fn speed(&self) -> f32 {
+        if self.fine {
+            FINE
+        } else {
+            1.0
+        }
+    }
+
+    /// Where the node goes for the pointer at `pos` (unclamped pixels).
+    fn target(&self, pos: Pos2) -> Pos2 {
+        let delta = (pos - self.origin) * self.speed();
+        Pos2::new(self.freq_x + delta.x, self.gain_y + delta.y)
+    }
 }
 
 /// GUI-side EQ overlay state. The curves are kept here and recomputed only when the settings or
@@ -93,6 +115,9 @@ pub struct EqOverlay {
     side_db: Vec<f32>,
     state: draw::CurveState,
     drag: Option<Drag>,
+    /// The band whose typed-value entry is open, and whether it opened this frame (the
+    /// double-click that opened it is not a click elsewhere).
+    entry: Option<(usize, bool)>,
 }
 
 /// y position of an EQ gain in the plot, not clamped.
@@ -138,6 +163,7 @@ impl EqOverlay {
             side_db: vec![0.0; POINTS],
             state: draw::CurveState { bypassed: false, any_on: false, split: false },
             drag: None,
+            entry: None,
         }
     }
 
@@ -206,10 +232,11 @@ impl EqOverlay {
             dragging |= dragged;
             let active = response.hovered() || dragged;
             draw::node(&painter, center, info, b.enabled && !settings.bypass, active);
-            if active {
+            if active && self.entry.map(|(b, _)| b) != Some(band) {
                 draw::readout(ui, center, info, b.enabled, &handles);
             }
         }
+        self.show_entry(ui, rect, controls, edit, &settings);
         // A drag whose node stopped answering (parameters swapped under it) still ends its
         // gestures, so the host is never left inside one.
         if !dragging {
@@ -218,6 +245,39 @@ impl EqOverlay {
                     end_drag(edit, &handles);
                 }
             }
+        }
+    }
+
+    /// The typed-value entry of the band it was opened on, beside its node.
+    fn show_entry(&mut self, ui: &Ui, rect: Rect, controls: &Controls, edit: &dyn ParamEdit, settings: &EqSettings) {
+        let Some((band, fresh)) = self.entry else { return };
+        let Some(p) = self.slots.as_ref().and_then(|s| s.band(controls, band)) else {
+            self.entry = None;
+            return;
+        };
+        let fields: Vec<&super::controls::ParamHandle> =
+            [Some(p.freq), p.gain, Some(p.q)].into_iter().flatten().collect();
+        let center = node_center(settings, band, rect);
+        let area = egui::Area::new(Id::unique(("lacquer_eq_entry", band)))
+            .order(egui::Order::Foreground)
+            .fixed_pos(center + Vec2::new(HIT_HALF_SIZE + 4.0, -HIT_HALF_SIZE - 4.0))
+            .pivot(egui::Align2::LEFT_BOTTOM)
+            .show(ui.ctx(), |ui| {
+                egui::Frame::popup(ui.style())
+                    .show(ui, |ui| {
+                        ui.label(egui::RichText::new(BANDS[band].name).strong().color(BANDS[band].color));
+                        widgets::entry_group(ui, &fields, edit, 80.0)
+                    })
+                    .inner
+            });
+        let result = area.inner;
+        if result == EntryResult::Open && !fresh && area.response.clicked_elsewhere() {
+            fields.iter().for_each(|f| widgets::close_entry(ui.ctx(), f, widgets::Place::Group));
+            self.entry = None;
+        } else if result != EntryResult::Open {
+            self.entry = None;
+        } else {
+            self.entry = Some((band, false));
         }
     }
 
@@ -246,37 +306,51 @@ impl EqOverlay {
             let origin = ui.input(|i| i.pointer.press_origin()).unwrap_or(center);
             let gain_db = if p.gain.is_some() { b.gain_db } else { 0.0 };
             let freq_x = spectrum::hz_to_x(b.freq_hz, rect);
-            self.drag = Some(Drag { band, origin, freq_x, gain_y: db_to_y(gain_db, rect) });
+            let fine = ui.input(|i| widgets::is_fine(i.modifiers));
+            self.drag = Some(Drag { band, origin, freq_x, gain_y: db_to_y(gain_db, rect), fine });
         }
-        let ours = self.drag.as_ref().filter(|d| d.band == band);
+        let fine = ui.input(|i| widgets::is_fine(i.modifiers));
+        let ours = self.drag.as_mut().filter(|d| d.band == band);
         let dragging = response.dragged() && ours.is_some();
         if let (true, Some(d), Some(pos)) = (dragging, ours, response.interact_pointer_pos()) {
-            let delta = pos - d.origin;
-            let target = normalized_for(p.freq, spectrum::x_to_hz(d.freq_x + delta.x, rect));
+            if d.fine != fine {
+                let at = d.target(pos);
+                *d = Drag { band, origin: pos, freq_x: at.x, gain_y: at.y, fine };
+            }
+            let at = d.target(pos);
+            let target = normalized_for(p.freq, spectrum::x_to_hz(at.x, rect));
             if target != p.freq.normalized() {
                 edit.set_normalized(p.freq, target);
             }
             if let Some(g) = p.gain {
-                let target = normalized_for(g, y_to_db(d.gain_y + delta.y, rect));
+                let target = normalized_for(g, y_to_db(at.y, rect));
                 if target != g.normalized() {
                     edit.set_normalized(g, target);
                 }
             }
         }
+        let ours = self.drag.as_ref().filter(|d| d.band == band);
         if response.drag_stopped() && ours.is_some() {
             self.drag = None;
             end_drag(edit, p);
         }
-        if response.double_clicked() {
+        let reset_click = ui.input(|i| widgets::is_reset_click(i.modifiers));
+        if response.clicked() && reset_click {
             for param in [Some(p.freq), p.gain, Some(p.q)].into_iter().flatten() {
                 set_once(edit, param, param.default_normalized());
             }
+        } else if response.double_clicked() && !reset_click {
+            for (i, param) in [Some(p.freq), p.gain, Some(p.q)].into_iter().flatten().enumerate() {
+                widgets::open_entry_with(ui.ctx(), param, widgets::Place::Group, i == 0);
+            }
+            self.entry = Some((band, true));
         }
         if response.secondary_clicked() {
             set_once(edit, p.on, if b.enabled { 0.0 } else { 1.0 });
         }
         if response.hovered() && !dragging {
-            let notches = wheel_notches(ui);
+            let (notches, fine) = widgets::wheel_notches(ui);
+            let notches = if fine { notches * FINE } else { notches };
             if notches != 0.0 {
                 let target = normalized_for(p.q, b.q * (notches / NOTCHES_PER_Q_DOUBLING).exp2());
                 if target != p.q.normalized() {
@@ -293,23 +367,4 @@ fn end_drag(edit: &dyn ParamEdit, p: &BandHandles) {
     if let Some(g) = p.gain {
         edit.end_set(g);
     }
-}
-
-/// Wheel notches this frame (up positive), from the raw events so one notch is one gesture; with
-/// Ctrl/Cmd the wheel belongs to egui's zoom.
-fn wheel_notches(ui: &Ui) -> f32 {
-    ui.input(|i| {
-        i.events
-            .iter()
-            .map(|e| match e {
-                Event::MouseWheel { unit, delta, modifiers, .. } if !modifiers.ctrl && !modifiers.command => match unit
-                {
-                    MouseWheelUnit::Line => delta.y,
-                    MouseWheelUnit::Point => delta.y / POINTS_PER_NOTCH,
-                    MouseWheelUnit::Page => delta.y * 3.0,
-                },
-                _ => 0.0,
-            })
-            .sum()
-    })
 }

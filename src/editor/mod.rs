@@ -10,6 +10,7 @@ pub mod history;
 pub mod meters;
 pub mod presets;
 pub mod spectrum;
+pub mod widgets;
 
 use std::sync::Arc;
 

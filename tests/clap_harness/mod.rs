@@ -297,6 +297,17 @@ impl Instance {
 
     /// One process call: stereo in, stereo out (separate buffers), `events` sorted by time.
     pub fn process(&mut self, input: [&mut [f32]; 2], output: [&mut [f32]; 2], events: &EventBuffer) {
+        self.process_with_transport(input, output, events, None);
+    }
+
+    /// [`process`](Self::process) with the host's transport (playing or not) for this block.
+    pub fn process_with_transport(
+        &mut self,
+        input: [&mut [f32]; 2],
+        output: [&mut [f32]; 2],
+        events: &EventBuffer,
+        transport: Option<&clack_host::events::event_types::TransportEvent>,
+    ) {
         let frames = input[0].len() as u64;
         let processor = self.processor.as_mut().expect("process while inactive");
         let inputs = self.in_ports.with_input_buffers([AudioPortBuffer {
@@ -315,7 +326,7 @@ impl Instance {
                 &events.as_input(),
                 &mut out_events.as_output(),
                 Some(self.steady_time),
-                None,
+                transport,
             )
             .unwrap_or_else(|e| panic!("process failed: {e:?}"));
         self.steady_time += frames;

@@ -4,6 +4,9 @@
 //!   VST3 bundles, copies them to ~/.clap and ~/.vst3, and masters the built-in demo mix.
 //! - `cargo xtask test`: the full test suite (format, lints, all tests, bundle build).
 //! - `cargo xtask setup`: only the system packages.
+//! - `cargo xtask screenshot`: the headless editor screenshot (tests/tools/editor.png);
+//!   `cargo xtask screenshot --window`: the editor in a real X11 window under Xvfb while the demo
+//!   mix plays (docs/editor-window.png).
 //! - `cargo xtask bundle lacquer --release`: nice-plug's bundler.
 
 use std::path::{Path, PathBuf};
@@ -35,7 +38,7 @@ fn main() {
         Some("setup") => setup(),
         Some("install") => install(),
         Some("test") => test(),
-        Some("screenshot") => screenshot(),
+        Some("screenshot") => screenshot(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
     if let Err(message) = result {
@@ -74,16 +77,25 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
+/// What `cargo xtask screenshot --window` needs besides [`SYSTEM_PACKAGES`]: `xwd` (x11-apps)
+/// to capture the window and ImageMagick's `convert` to turn it into a PNG.
+const WINDOW_SCREENSHOT_PACKAGES: &[&str] = &["x11-apps", "imagemagick"];
+
 /// Installs the missing system packages with apt-get (through sudo when not root).
 fn setup() -> Result<()> {
+    install_packages(SYSTEM_PACKAGES)
+}
+
+/// Installs those of `packages` that are missing, with apt-get (through sudo when not root).
+fn install_packages(packages: &[&str]) -> Result<()> {
     if Command::new("dpkg-query").arg("--version").output().is_err() {
         println!(
             "xtask: not a Debian/Ubuntu system; make sure the equivalents of these are installed: {}",
-            SYSTEM_PACKAGES.join(" ")
+            packages.join(" ")
         );
         return Ok(());
     }
-    let missing: Vec<&str> = SYSTEM_PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(p)).collect();
     if missing.is_empty() {
         println!("xtask: system packages present");
         return Ok(());
@@ -216,7 +228,62 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Renders the editor offscreen (CPU rasteriser, no GPU or display needed) to tests/tools/editor.png.
-fn screenshot() -> Result<()> {
-    run("cargo", &["run", "--example", "screenshot", "--", "tests/tools/editor.png"])
+/// `cargo xtask screenshot`: renders the editor offscreen (CPU rasteriser, no GPU or display
+/// needed) to tests/tools/editor.png. With `--window`: [`window_screenshot`].
+fn screenshot(args: &[String]) -> Result<()> {
+    match args {
+        [] => run("cargo", &["run", "--example", "screenshot", "--", "tests/tools/editor.png"]),
+        [flag, rest @ ..] if flag == "--window" => window_screenshot(rest),
+        _ => {
+            Err(format!("unknown screenshot arguments {args:?}; use `cargo xtask screenshot [--window [--seconds N]]`"))
+        }
+    }
+}
+
+/// Where `screenshot --window` writes its PNG.
+const WINDOW_SCREENSHOT: &str = "docs/editor-window.png";
+
+/// `cargo xtask screenshot --window [--seconds N]`: the editor as it appears in a real X11
+/// window. Installs what it needs (Xvfb, Mesa's software GL, xwd, ImageMagick), builds the
+/// plugin and `tests/tools/window_screenshot.rs`, and runs that under a fresh Xvfb display: it
+/// hosts the plugin through CLAP, embeds the editor (baseview + OpenGL on llvmpipe), plays the
+/// demo mix through it in real time for N seconds (default 11, enough to fill the 10 s level/GR
+/// history), with the host transport playing, captures the window with `xwd`
+/// and converts it with ImageMagick to docs/editor-window.png.
+fn window_screenshot(args: &[String]) -> Result<()> {
+    let seconds = match args {
+        [] => "11".to_string(),
+        [flag, n] if flag == "--seconds" => n.clone(),
+        _ => return Err(format!("unknown arguments {args:?}; use `cargo xtask screenshot --window [--seconds N]`")),
+    };
+    install_packages(SYSTEM_PACKAGES)?;
+    install_packages(WINDOW_SCREENSHOT_PACKAGES)?;
+    let started = std::time::Instant::now();
+    // The example finds the plugin next to itself (target/debug/liblacquer.so); `cargo build`
+    // builds both.
+    run("cargo", &["build", "--lib", "--example", "window_screenshot"])?;
+    let built = started.elapsed();
+    let exe = workspace_root().join("target").join("debug").join("examples").join("window_screenshot");
+    let exe = exe.to_string_lossy().to_string();
+    // A 24-bit screen larger than the editor; Mesa's software rasteriser (no GPU under Xvfb).
+    run(
+        "xvfb-run",
+        &[
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "env",
+            "LIBGL_ALWAYS_SOFTWARE=1",
+            &exe,
+            WINDOW_SCREENSHOT,
+            "--seconds",
+            &seconds,
+        ],
+    )?;
+    println!(
+        "xtask: {WINDOW_SCREENSHOT} written (build {:.0} s, capture {:.0} s)",
+        built.as_secs_f64(),
+        (started.elapsed() - built).as_secs_f64()
+    );
+    Ok(())
 }

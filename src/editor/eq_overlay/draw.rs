@@ -117,7 +117,19 @@ pub fn readout(ui: &Ui, center: Pos2, info: &BandInfo, enabled: bool, p: &BandHa
                 values.push_str("  Q ");
                 values.push_str(&p.q.text(p.q.normalized()));
                 ui.label(RichText::new(values).monospace());
-                ui.label(RichText::new("drag · wheel Q · double-click reset · right-click on/off").small().weak());
+                let ids: Vec<String> = [Some(p.freq), p.gain, Some(p.q)]
+                    .into_iter()
+                    .flatten()
+                    .map(|h| format!("{} {}–{}", h.id, h.text(0.0), h.text(1.0)))
+                    .collect();
+                ui.label(RichText::new(ids.join("  ·  ")).small().weak());
+                ui.label(
+                    RichText::new(
+                        "drag (shift/ctrl fine) · wheel Q · double-click to type · ctrl/alt-click reset · right-click on/off",
+                    )
+                    .small()
+                    .weak(),
+                );
             });
         });
 }
