@@ -7,7 +7,11 @@
 //! - `cargo xtask screenshot`: the headless editor screenshot (tests/tools/editor.png);
 //!   `cargo xtask screenshot --window`: the editor in a real X11 window under Xvfb while the demo
 //!   mix plays (docs/editor-window.png).
+//! - `cargo xtask bench-juce [--seconds S] [--rounds N]`: the default chain side by side with
+//!   JUCE's bare `Limiter` in pedalboard (benches/juce/compare.py), printing the throughput ratio.
 //! - `cargo xtask bundle lacquer --release`: nice-plug's bundler.
+
+mod bench_juce;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +43,7 @@ fn main() {
         Some("install") => install(),
         Some("test") => test(),
         Some("screenshot") => screenshot(&args[1..]),
+        Some("bench-juce") => bench_juce::bench_juce(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
     if let Err(message) = result {
