@@ -283,6 +283,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     let mut report = Report::new(plan.target.map(|t| t.lufs as f64), ceiling_db, reports, Some(album_report));
     report.loudness_mode = Some(if args.per_track { "per-track" } else { "album" }.to_string());
     report.write_into(temp.path())?;
+    crate::plot::write_png(temp.path(), &report, &crate::plot::short_term_curve(&album), "Album")?;
     bar.finish_and_clear();
     move_into_place(temp, &args.out_dir, &parent)?;
     print_summary(&report, &args.out_dir, ext);
@@ -368,5 +369,5 @@ fn print_summary(report: &Report, out_dir: &Path, ext: &str) {
             show(a.loudness_range_lu)
         );
     }
-    println!("wrote album.{ext}, album.cue, the tracks and report.json to {}", out_dir.display());
+    println!("wrote album.{ext}, album.cue, the tracks, report.json and report.png to {}", out_dir.display());
 }

@@ -8,6 +8,7 @@ mod analyze;
 mod audio_io;
 mod codec;
 mod deliver;
+mod plot;
 mod presets;
 mod render;
 mod report;
@@ -67,7 +68,8 @@ enum Command {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
-        /// Also write report.json (loudness, peaks, codec true peak, gain) into DIR.
+        /// Also write report.json (loudness, peaks, codec true peak, gain) and report.png (short-term
+        /// loudness over time, true peak against the ceiling) into DIR.
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
     },
@@ -382,7 +384,8 @@ fn master(
         let track = report::TrackReport::of(&title, &rendered, &plan.settings, 0.0);
         let album = report::Report::new(plan.target.map(|t| t.lufs as f64), rendered.ceiling_db, vec![track], None);
         let path = album.write_into(dir)?;
-        println!("  report: {}", path.display());
+        let png = plot::write_png(dir, &album, &plot::short_term_curve(&rendered.audio), &title)?;
+        println!("  report: {} and {}", path.display(), png.display());
     }
     Ok(())
 }
