@@ -652,6 +652,76 @@ fn per_track_loudness_and_a_streaming_album() {
     assert!((album_l.integrated + 14.0).abs() <= 0.5, "album at {:.2} LUFS", album_l.integrated);
 }
 
+/// `--fade-in` / `--fade-out` are quarter-sine ramps over the first and last seconds of every
+/// track, applied before the chain so that its TPDF dither quantises the faded signal. With the
+/// chain transparent (CD profile, no target, peaks far under the ceiling, no conversion), each
+/// track file is its source times the ramp plus 0.5 LSB RMS of dither error over the fades too
+/// (a fade applied after the dither is re-rounded without it: 0.46 LSB measured there).
+#[test]
+fn fades_are_quarter_sines_dithered_with_the_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut paths = Vec::new();
+    let mut sources = Vec::new();
+    for (k, name) in ["A", "B"].iter().enumerate() {
+        let t = Track {
+            name,
+            rate: 44_100,
+            channels: 2,
+            bits: 24,
+            seconds: 3.0,
+            amp: 0.1,
+            freq: 440.0 + 220.0 * k as f64,
+            quiet_s: 0.0,
+            quiet_amp: 0.0,
+        };
+        let p = d.join(format!("{name}.wav"));
+        sources.push(t.write(&p, 41 + k as u64));
+        paths.push(p);
+    }
+    let out = d.join("faded");
+    let mut args = vec!["album", s(&out)];
+    args.extend(paths.iter().map(|p| s(p)));
+    args.extend(["--deliver", "cd", "--fade-in", "0.5", "--fade-out", "1", "--gap", "1"]);
+    let r = lacquer(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let files = track_files(&out, "wav");
+    assert_eq!(files.len(), 2);
+    let (fin, fout) = (22_050usize, 44_100usize);
+    for (file, source) in files.iter().zip(&sources) {
+        let track = decode(file, 16);
+        let n = track.frames();
+        assert_eq!(n, 3 * 44_100);
+        let ramp = |i: usize| {
+            let a = if i < fin { (std::f64::consts::FRAC_PI_2 * i as f64 / fin as f64).sin() } else { 1.0 };
+            let from_end = n - 1 - i;
+            let b =
+                if from_end < fout { (std::f64::consts::FRAC_PI_2 * from_end as f64 / fout as f64).sin() } else { 1.0 };
+            a * b
+        };
+        let error_rms = |range: std::ops::Range<usize>| {
+            let mut sum = 0.0;
+            let mut count = 0;
+            for i in range {
+                for (ch, src) in source.iter().enumerate() {
+                    let e = track.frame(i)[ch] as f64 - src[i] * ramp(i) * 32_768.0;
+                    sum += e * e;
+                    count += 1;
+                }
+            }
+            (sum / count as f64).sqrt()
+        };
+        let (e_in, e_mid, e_out) = (error_rms(0..fin), error_rms(fin..n - fout), error_rms(n - fout..n));
+        println!(
+            "{}: error vs source x ramp: fade-in {e_in:.3}, middle {e_mid:.3}, fade-out {e_out:.3} LSB RMS",
+            file.display()
+        );
+        for (what, e) in [("fade-in", e_in), ("middle", e_mid), ("fade-out", e_out)] {
+            assert!((0.47..=0.53).contains(&e), "{what}: {e:.3} LSB RMS from source x quarter-sine ramp");
+        }
+    }
+}
+
 #[test]
 fn bad_album_input_is_one_line_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

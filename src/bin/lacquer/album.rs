@@ -196,7 +196,12 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     let bar = progress_bar((args.tracks.len() + passes + args.tracks.len()) as u64);
     let mut converted = Vec::with_capacity(inputs.len());
     for audio in inputs {
-        converted.push(to_delivery_rate(audio, rate)?);
+        let mut audio = to_delivery_rate(audio, rate)?;
+        // Fades go in before the chain, so the chain's dither quantises the faded signal (a
+        // fade after it would be re-rounded without dither) and the loudness target is met by
+        // the audio as delivered.
+        apply_fades(&mut audio, fade_in_s, fade_out_s);
+        converted.push(audio);
         bar.inc(1);
     }
     let titles: Vec<String> = args.tracks.iter().map(|p| title_of(p)).collect();
@@ -224,9 +229,6 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
             at += t.frames();
         }
         bar.inc(1);
-    }
-    for (audio, _, _) in &mut masters {
-        apply_fades(audio, fade_in_s, fade_out_s);
     }
     // Sequence on CD frames.
     let gap_frames = (gap_s * CUE_FRAMES_PER_SECOND as f64).round() as u64;
