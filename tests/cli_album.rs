@@ -722,6 +722,64 @@ fn fades_are_quarter_sines_dithered_with_the_track() {
     }
 }
 
+/// Lossy coding raises the peaks of a hard-limited album: the report gives every track's true
+/// peak after the MP3 round trip, the CLI warns when it is over the ceiling, and `--codec-safe`
+/// renders the album again with the limiter lowered until every track's round trip (each track
+/// encoded on its own, as delivered) stays under it. The figures are the report's; the master
+/// test in tests/cli.rs confirms that measurement with an independent LAME + symphonia +
+/// `ebur128` chain.
+#[test]
+fn codec_safe_album_keeps_every_track_under_the_ceiling_after_mp3() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Drums over a sustained bass and a chord, near full scale: limited hard, this material
+    // overshoots after MP3 (as in tests/cli.rs).
+    let mut paths = Vec::new();
+    for (k, name) in ["Loud", "Louder"].iter().enumerate() {
+        let fs = 44_100.0;
+        let drums = common::drums(fs, 4.0, 7 + k as u64);
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let p = d.join(format!("{name}.wav"));
+        let mut w = hound::WavWriter::create(&p, spec).unwrap();
+        for (i, &dr) in drums.iter().enumerate() {
+            let t = i as f64 / fs;
+            let bass = 0.3 * (std::f64::consts::TAU * (55.0 + 11.0 * k as f64) * t).sin();
+            let chord: f64 =
+                [261.6, 329.6, 392.0].iter().map(|f| (std::f64::consts::TAU * f * t).sin()).sum::<f64>() * 0.06;
+            for v in [dr as f64 * 0.6 + bass + chord, dr as f64 * 0.5 + bass - chord] {
+                w.write_sample((v.clamp(-1.0, 1.0) * 8_388_607.0).round() as i32).unwrap();
+            }
+        }
+        w.finalize().unwrap();
+        paths.push(p);
+    }
+    let codec_peaks = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["album", s(out)];
+        args.extend(paths.iter().map(|p| s(p)));
+        args.extend(["--deliver", "cd", "--set", "lim_drive=10"]);
+        args.extend(extra);
+        let r = lacquer(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let rep = report(out);
+        let peaks: Vec<f64> = rep["tracks"].as_array().unwrap().iter().map(|t| f(&t["codec_true_peak_dbtp"])).collect();
+        (peaks, String::from_utf8_lossy(&r.stdout).into_owned(), String::from_utf8_lossy(&r.stderr).into_owned())
+    };
+    let (plain, _, warnings) = codec_peaks(&d.join("plain"), &[]);
+    println!("plain album: MP3 round trip per track {plain:.2?} dBTP");
+    assert!(plain.iter().any(|&p| p > -1.0), "this material should overshoot after MP3: {plain:?}");
+    assert!(warnings.contains("over the -1.0 dBTP ceiling"), "no warning: {warnings}");
+    let (safe, stdout, warnings) = codec_peaks(&d.join("safe"), &["--codec-safe"]);
+    println!("codec-safe album: MP3 round trip per track {safe:.2?} dBTP");
+    assert!(stdout.contains("codec-safe:"), "{stdout}");
+    assert!(safe.iter().all(|&p| p <= -1.0), "codec-safe album tracks at {safe:?} dBTP after MP3");
+    assert!(!warnings.contains("warning"), "{warnings}");
+}
+
 #[test]
 fn bad_album_input_is_one_line_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -730,9 +788,14 @@ fn bad_album_input_is_one_line_and_leaves_nothing() {
     assert!(lacquer(&["demo", s(&demo)]).status.success());
     let existing = d.join("existing");
     std::fs::create_dir(&existing).unwrap();
+    let corrupt = d.join("corrupt.wav");
+    std::fs::write(&corrupt, b"RIFF\x10\x00\x00\x00WAVEfmt garbage, not audio").unwrap();
     let out = d.join("album");
     for (args, expect) in [
         (vec!["album", s(&out), s(&demo), s(&d.join("missing.wav"))], "not found"),
+        (vec!["album", s(&out), s(&demo), s(&corrupt)], "corrupt.wav"),
+        (vec!["album", s(&out), s(&demo), "--fade-in", "x"], "expects a number"),
+        (vec!["album", s(&out), s(&demo), "--deliver", "dvd"], "unknown delivery profile"),
         (vec!["album", s(&out), s(&demo), "--gap", "-1"], "outside"),
         (vec!["album", s(&out), s(&demo), "--gap", "abc"], "expects a number"),
         (vec!["album", s(&existing), s(&demo)], "already exists"),
@@ -744,7 +807,7 @@ fn bad_album_input_is_one_line_and_leaves_nothing() {
         assert!(err.contains(expect), "{args:?}: {err}");
         let mut left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
         left.sort();
-        assert_eq!(left, ["demo.wav", "existing"], "{args:?} left files behind");
+        assert_eq!(left, ["corrupt.wav", "demo.wav", "existing"], "{args:?} left files behind");
         assert!(std::fs::read_dir(&existing).unwrap().next().is_none());
     }
 }

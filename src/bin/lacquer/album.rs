@@ -57,6 +57,10 @@ pub struct AlbumArgs {
     /// Bring every track to the target on its own (default: one gain for the whole album).
     #[arg(long)]
     per_track: bool,
+    /// Render again with the limiter lowered until the MP3 320 kbps round trip stays under the
+    /// ceiling (as for `master`; the album programme, or each track with --per-track).
+    #[arg(long)]
+    codec_safe: bool,
     /// Replace OUT_DIR if it exists (only once the new album is complete).
     #[arg(long)]
     force: bool,
@@ -174,7 +178,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
         set: &args.set,
         format: None,
         deliver: args.deliver.as_deref(),
-        codec_safe: false,
+        codec_safe: args.codec_safe,
         no_target: false,
         force: true,
     };
@@ -212,7 +216,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
         let mut ceiling = f64::NEG_INFINITY;
         for (audio, title) in converted.iter().zip(&titles) {
             println!("track '{title}':");
-            let r = render_plan(audio, &plan, false)?;
+            let r = render_plan(audio, &plan, false, &[])?;
             ceiling = r.ceiling_db;
             masters.push((r.audio, r.settings, Some(r.codec_tp_dbtp)));
             bar.inc(1);
@@ -221,7 +225,8 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     } else {
         let whole = concat(&converted);
         println!("album as one programme ({} tracks, one gain):", converted.len());
-        let r = render_plan(&whole, &plan, false)?;
+        let lengths: Vec<usize> = converted.iter().map(Audio::frames).collect();
+        let r = render_plan(&whole, &plan, false, &lengths)?;
         ceiling_db = r.ceiling_db;
         let mut at = 0;
         for t in &converted {
