@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's entry points.
 //!
 //! - `cargo xtask install`: the main job. Installs missing system packages, builds the CLAP and
-//!   VST3 bundles, copies them to ~/.clap and ~/.vst3, and masters the built-in demo mix.
+//!   VST3 bundles, copies them to ~/.clap and ~/.vst3, and masters the built-in demo mix to the
+//!   streaming target with a factory preset (before/after figures, report.json and report.png).
 //! - `cargo xtask test`: the full test suite (format, lints, all tests, bundle build).
 //! - `cargo xtask setup`: only the system packages.
 //! - `cargo xtask screenshot`: the headless editor screenshot (tests/tools/editor.png);
@@ -188,9 +189,30 @@ fn install() -> Result<()> {
     let master = demo_dir.join("demo-master.wav");
     let cli_str = cli.to_string_lossy().to_string();
     run(&cli_str, &["demo", &mix.to_string_lossy(), "--force"])?;
-    // Show the product: master the demo to the streaming target with a factory preset (the CLI
-    // prints the loudness and true peak before and after).
-    run(&cli_str, &["master", &mix.to_string_lossy(), &master.to_string_lossy(), "--preset", DEMO_PRESET, "--force"])?;
+    // Show the product: master the demo to the streaming target with a factory preset, safe
+    // for lossy codecs, with the report (the CLI prints the loudness and true peak before and
+    // after, and the MP3 round trip).
+    let demo_dir_str = demo_dir.to_string_lossy().to_string();
+    let printed = run_capture(
+        &cli_str,
+        &[
+            "master",
+            &mix.to_string_lossy(),
+            &master.to_string_lossy(),
+            "--preset",
+            DEMO_PRESET,
+            "--codec-safe",
+            "--report",
+            &demo_dir_str,
+            "--force",
+        ],
+    )?;
+    // The before/after figures the CLI printed, repeated under the summary.
+    let figures: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("integrated ") || l.starts_with("after an MP3") || l.starts_with("codec-safe:"))
+        .collect();
     println!();
     println!("Done.");
     println!("  CLAP plugin : {}", clap_target.display());
@@ -198,8 +220,34 @@ fn install() -> Result<()> {
     println!("  bundles     : {}", bundled.display());
     println!("  CLI         : {}", cli.display());
     println!("  demo mix    : {}", mix.display());
-    println!("  demo master : {} (preset {DEMO_PRESET}: -14 LUFS, -1 dBTP)", master.display());
+    println!("  demo master : {} (preset {DEMO_PRESET}: -14 LUFS, -1 dBTP, codec-safe)", master.display());
+    for line in figures {
+        println!("                {}", line.trim());
+    }
+    println!(
+        "  report      : {} and {}",
+        demo_dir.join("report.json").display(),
+        demo_dir.join("report.png").display()
+    );
     Ok(())
+}
+
+/// Runs a command like [`run`], echoing its output as it goes, and returns what it printed.
+fn run_capture(program: &str, args: &[&str]) -> Result<String> {
+    println!("xtask: running {program} {}", args.join(" "));
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{text}");
+    if output.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("`{program} {}` failed ({})", args.join(" "), output.status))
+    }
 }
 
 fn test() -> Result<()> {

@@ -57,6 +57,10 @@ pub struct AlbumArgs {
     /// Bring every track to the target on its own (default: one gain for the whole album).
     #[arg(long)]
     per_track: bool,
+    /// Render again with the limiter lowered until the MP3 320 kbps round trip stays under the
+    /// ceiling (as for `master`; the album programme, or each track with --per-track).
+    #[arg(long)]
+    codec_safe: bool,
     /// Replace OUT_DIR if it exists (only once the new album is complete).
     #[arg(long)]
     force: bool,
@@ -174,7 +178,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
         set: &args.set,
         format: None,
         deliver: args.deliver.as_deref(),
-        codec_safe: false,
+        codec_safe: args.codec_safe,
         no_target: false,
         force: true,
     };
@@ -196,7 +200,12 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     let bar = progress_bar((args.tracks.len() + passes + args.tracks.len()) as u64);
     let mut converted = Vec::with_capacity(inputs.len());
     for audio in inputs {
-        converted.push(to_delivery_rate(audio, rate)?);
+        let mut audio = to_delivery_rate(audio, rate)?;
+        // Fades go in before the chain, so the chain's dither quantises the faded signal (a
+        // fade after it would be re-rounded without dither) and the loudness target is met by
+        // the audio as delivered.
+        apply_fades(&mut audio, fade_in_s, fade_out_s);
+        converted.push(audio);
         bar.inc(1);
     }
     let titles: Vec<String> = args.tracks.iter().map(|p| title_of(p)).collect();
@@ -207,7 +216,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
         let mut ceiling = f64::NEG_INFINITY;
         for (audio, title) in converted.iter().zip(&titles) {
             println!("track '{title}':");
-            let r = render_plan(audio, &plan, false)?;
+            let r = render_plan(audio, &plan, false, &[])?;
             ceiling = r.ceiling_db;
             masters.push((r.audio, r.settings, Some(r.codec_tp_dbtp)));
             bar.inc(1);
@@ -216,7 +225,8 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     } else {
         let whole = concat(&converted);
         println!("album as one programme ({} tracks, one gain):", converted.len());
-        let r = render_plan(&whole, &plan, false)?;
+        let lengths: Vec<usize> = converted.iter().map(Audio::frames).collect();
+        let r = render_plan(&whole, &plan, false, &lengths)?;
         ceiling_db = r.ceiling_db;
         let mut at = 0;
         for t in &converted {
@@ -224,9 +234,6 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
             at += t.frames();
         }
         bar.inc(1);
-    }
-    for (audio, _, _) in &mut masters {
-        apply_fades(audio, fade_in_s, fade_out_s);
     }
     // Sequence on CD frames.
     let gap_frames = (gap_s * CUE_FRAMES_PER_SECOND as f64).round() as u64;
@@ -283,6 +290,7 @@ pub fn run(args: &AlbumArgs) -> Result<(), String> {
     let mut report = Report::new(plan.target.map(|t| t.lufs as f64), ceiling_db, reports, Some(album_report));
     report.loudness_mode = Some(if args.per_track { "per-track" } else { "album" }.to_string());
     report.write_into(temp.path())?;
+    crate::plot::write_png(temp.path(), &report, &crate::plot::short_term_curve(&album), "Album")?;
     bar.finish_and_clear();
     move_into_place(temp, &args.out_dir, &parent)?;
     print_summary(&report, &args.out_dir, ext);
@@ -368,5 +376,5 @@ fn print_summary(report: &Report, out_dir: &Path, ext: &str) {
             show(a.loudness_range_lu)
         );
     }
-    println!("wrote album.{ext}, album.cue, the tracks and report.json to {}", out_dir.display());
+    println!("wrote album.{ext}, album.cue, the tracks, report.json and report.png to {}", out_dir.display());
 }

@@ -116,6 +116,27 @@ pub fn mp3_true_peak_dbtp(audio: &Audio) -> Result<f64, String> {
     Ok(analyze::measure("mp3 round trip", &decoded).true_peak_dbtp.unwrap_or(f64::NEG_INFINITY))
 }
 
+/// The highest MP3 round-trip true peak over consecutive pieces of `audio` of `lengths` frames,
+/// each encoded on its own as it will be delivered (the whole of `audio` when `lengths` is
+/// empty).
+pub fn mp3_true_peak_of_pieces(audio: &Audio, lengths: &[usize]) -> Result<f64, String> {
+    if lengths.is_empty() {
+        return mp3_true_peak_dbtp(audio);
+    }
+    let mut at = 0;
+    let mut highest = f64::NEG_INFINITY;
+    for &len in lengths {
+        let end = (at + len).min(audio.frames());
+        let piece = Audio {
+            sample_rate: audio.sample_rate,
+            channels: audio.channels.iter().map(|c| c[at..end].to_vec()).collect(),
+        };
+        highest = highest.max(mp3_true_peak_dbtp(&piece)?);
+        at = end;
+    }
+    Ok(highest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ mod analyze;
 mod audio_io;
 mod codec;
 mod deliver;
+mod plot;
 mod presets;
 mod render;
 mod report;
@@ -67,7 +68,8 @@ enum Command {
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
-        /// Also write report.json (loudness, peaks, codec true peak, gain) into DIR.
+        /// Also write report.json (loudness, peaks, codec true peak, gain) and report.png (short-term
+        /// loudness over time, true peak against the ceiling) into DIR.
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
     },
@@ -270,8 +272,11 @@ pub struct Rendered {
 
 /// Renders `audio` (already at the delivery rate) by `plan`: to the target if there is one, then
 /// the MP3 check and, with `--codec-safe`, the lowered re-renders. `progress` is the bar for
-/// each render (false when a caller draws its own).
-fn render_plan(audio: &audio_io::Audio, plan: &Plan, progress: bool) -> Result<Rendered, String> {
+/// each render (false when a caller draws its own). `pieces` are the frame counts of the files
+/// the render is cut into (an album's tracks; empty for one file): the MP3 check encodes each
+/// piece as it will be delivered and takes the highest peak, so `--codec-safe` holds for every
+/// file.
+fn render_plan(audio: &audio_io::Audio, plan: &Plan, progress: bool, pieces: &[usize]) -> Result<Rendered, String> {
     let mut settings = plan.settings;
     let target = plan.target;
     let render_pass = |settings: &Settings,
@@ -305,7 +310,7 @@ fn render_plan(audio: &audio_io::Audio, plan: &Plan, progress: bool) -> Result<R
         ceiling_db: used.limiter.ceiling_db,
         ..settings.limiter
     }) as f64;
-    let mut codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
+    let mut codec_tp = codec::mp3_true_peak_of_pieces(&mastered, pieces)?;
     if plan.codec_safe {
         let mut passes = 1;
         let mut limiter_ceiling = ceiling_db;
@@ -317,7 +322,7 @@ fn render_plan(audio: &audio_io::Audio, plan: &Plan, progress: bool) -> Result<R
             settings.limiter.ceiling_db = limiter_ceiling as f32;
             let pass_target = target.map(|t| target::Target { ceiling_dbtp: Some(limiter_ceiling as f32), ..t });
             (mastered, used) = render_pass(&settings, pass_target)?;
-            codec_tp = codec::mp3_true_peak_dbtp(&mastered)?;
+            codec_tp = codec::mp3_true_peak_of_pieces(&mastered, pieces)?;
             passes += 1;
             println!(
                 "codec-safe pass {passes}: limiter ceiling {limiter_ceiling:.2} dBTP -> MP3 true peak {codec_tp:.2} dBTP"
@@ -360,7 +365,7 @@ fn master(
     let before = analyze::measure(&input.display().to_string(), &audio);
     let rate = plan.profile.map_or(audio.sample_rate, |p| p.rate_for(audio.sample_rate));
     let audio = to_delivery_rate(audio, rate)?;
-    let rendered = render_plan(&audio, &plan, std::io::stderr().is_terminal())?;
+    let rendered = render_plan(&audio, &plan, std::io::stderr().is_terminal(), &[])?;
     audio_io::write(output, &rendered.audio, plan.format)?;
     let after = analyze::measure(&output.display().to_string(), &rendered.audio);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
@@ -382,7 +387,8 @@ fn master(
         let track = report::TrackReport::of(&title, &rendered, &plan.settings, 0.0);
         let album = report::Report::new(plan.target.map(|t| t.lufs as f64), rendered.ceiling_db, vec![track], None);
         let path = album.write_into(dir)?;
-        println!("  report: {}", path.display());
+        let png = plot::write_png(dir, &album, &plot::short_term_curve(&rendered.audio), &title)?;
+        println!("  report: {} and {}", path.display(), png.display());
     }
     Ok(())
 }
