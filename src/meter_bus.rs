@@ -35,6 +35,9 @@ pub struct HistoryPoint {
     pub gain_reduction_db: f32,
     /// The limiter ceiling at the end of the interval (dBFS), so automation shows as it moves.
     pub ceiling_db: f32,
+    /// Output short-term loudness (EBU R128, 3 s window) at the end of the interval (LUFS;
+    /// `-inf` until measurable), for the loudness history.
+    pub short_term_lufs: f32,
 }
 
 /// One history slot as atomics; a slot is only read once `history_written` says it is complete.
@@ -43,6 +46,7 @@ struct HistorySlot {
     output_peak: AtomicF32,
     gain_reduction_db: AtomicF32,
     ceiling_db: AtomicF32,
+    short_term_lufs: AtomicF32,
 }
 
 impl HistorySlot {
@@ -52,6 +56,7 @@ impl HistorySlot {
             output_peak: AtomicF32::new(0.0),
             gain_reduction_db: AtomicF32::new(0.0),
             ceiling_db: AtomicF32::new(0.0),
+            short_term_lufs: AtomicF32::new(f32::NEG_INFINITY),
         }
     }
 }
@@ -59,7 +64,13 @@ impl HistorySlot {
 pub struct MeterBus {
     pub input_peak: [AtomicF32; 2],
     pub output_peak: [AtomicF32; 2],
+    /// Highest block true peak per channel since the GUI last took it (dBTP; `-inf` after a
+    /// take), so the meters' bars and maxima see every block, not only the one a frame lands on.
+    pub input_true_peak_dbtp: [AtomicF32; 2],
+    pub output_true_peak_dbtp: [AtomicF32; 2],
     pub limiter_gain_reduction_db: AtomicF32,
+    /// Largest limiter gain reduction since the GUI last took it (positive dB; 0 after a take).
+    pub limiter_gain_reduction_peak_db: AtomicF32,
     pub limiter_max_gain_reduction_db: AtomicF32,
     pub safety_clips: AtomicU64,
     /// Compressor gain reduction per band (positive dB).
@@ -96,7 +107,10 @@ impl MeterBus {
         Self {
             input_peak: [AtomicF32::new(0.0), AtomicF32::new(0.0)],
             output_peak: [AtomicF32::new(0.0), AtomicF32::new(0.0)],
+            input_true_peak_dbtp: [AtomicF32::new(f32::NEG_INFINITY), AtomicF32::new(f32::NEG_INFINITY)],
+            output_true_peak_dbtp: [AtomicF32::new(f32::NEG_INFINITY), AtomicF32::new(f32::NEG_INFINITY)],
             limiter_gain_reduction_db: AtomicF32::new(0.0),
+            limiter_gain_reduction_peak_db: AtomicF32::new(0.0),
             limiter_max_gain_reduction_db: AtomicF32::new(0.0),
             safety_clips: AtomicU64::new(0),
             compressor_gain_reduction_db: [AtomicF32::new(0.0), AtomicF32::new(0.0), AtomicF32::new(0.0)],
@@ -145,6 +159,7 @@ impl MeterBus {
         let gr = m.limiter_gain_reduction_db.abs();
         acc.gain_reduction_db.store(acc.gain_reduction_db.load(o).max(gr), o);
         acc.ceiling_db.store(ceiling_db, o);
+        acc.short_term_lufs.store(m.output_loudness.short_term_lufs, o);
         let frames = self.history_acc_frames.load(o) + frames;
         let per_point = self.frames_per_history_point();
         if frames < per_point {
@@ -157,6 +172,7 @@ impl MeterBus {
         slot.output_peak.store(acc.output_peak.swap(0.0, o), o);
         slot.gain_reduction_db.store(acc.gain_reduction_db.swap(0.0, o), o);
         slot.ceiling_db.store(ceiling_db, o);
+        slot.short_term_lufs.store(m.output_loudness.short_term_lufs, o);
         self.history_written.store(written.wrapping_add(1), Ordering::Release);
         // A piece longer than a point (a caller that does not cut at the boundary) starts the
         // next point afresh rather than emitting copies of this one.
@@ -176,6 +192,7 @@ impl MeterBus {
                 output_peak: slot.output_peak.load(o),
                 gain_reduction_db: slot.gain_reduction_db.load(o),
                 ceiling_db: slot.ceiling_db.load(o),
+                short_term_lufs: slot.short_term_lufs.load(o),
             });
         }
         *cursor = end;
@@ -186,8 +203,11 @@ impl MeterBus {
         for ch in 0..2 {
             max_into(&self.input_peak[ch], m.input_peak[ch]);
             max_into(&self.output_peak[ch], m.output_peak[ch]);
+            max_into(&self.input_true_peak_dbtp[ch], m.input_loudness.block_true_peak_dbtp[ch]);
+            max_into(&self.output_true_peak_dbtp[ch], m.output_loudness.block_true_peak_dbtp[ch]);
         }
         self.limiter_gain_reduction_db.store(m.limiter_gain_reduction_db, Ordering::Relaxed);
+        max_into(&self.limiter_gain_reduction_peak_db, m.limiter_gain_reduction_db.abs());
         self.limiter_max_gain_reduction_db.store(m.limiter_max_gain_reduction_db, Ordering::Relaxed);
         self.safety_clips.store(m.safety_clips, Ordering::Relaxed);
         for (atomic, &gr) in self.compressor_gain_reduction_db.iter().zip(&m.compressor_gain_reduction_db) {
@@ -223,6 +243,11 @@ impl MeterBus {
     /// GUI thread: takes the peak since the last take.
     pub fn take_peak(peak: &AtomicF32) -> f32 {
         peak.swap(0.0, Ordering::Relaxed)
+    }
+
+    /// GUI thread: takes a dB maximum (true peak) since the last take; `-inf` if none came.
+    pub fn take_max_db(max: &AtomicF32) -> f32 {
+        max.swap(f32::NEG_INFINITY, Ordering::Relaxed)
     }
 }
 

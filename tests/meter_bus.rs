@@ -203,3 +203,46 @@ fn a_reader_far_behind_gets_only_the_newest_points() {
     assert_eq!(points[points.len() - 100].input_peak, 0.9);
     assert_eq!(cursor, 3000);
 }
+
+#[test]
+fn true_peaks_and_gain_reduction_accumulate_until_taken() {
+    let bus = MeterBus::new();
+    let mut m = meters(0);
+    // Three blocks between two GUI frames: the loudest of each must reach the meters.
+    for (tp_in, tp_out, gr) in [(-6.0, -1.5, -2.0), (-3.0, -4.0, -7.5), (-9.0, -0.5, -1.0)] {
+        m.input_loudness.block_true_peak_dbtp = [tp_in, tp_in - 1.0];
+        m.output_loudness.block_true_peak_dbtp = [tp_out, tp_out - 2.0];
+        m.limiter_gain_reduction_db = gr;
+        bus.publish(&m);
+    }
+    assert_eq!(MeterBus::take_max_db(&bus.input_true_peak_dbtp[0]), -3.0);
+    assert_eq!(MeterBus::take_max_db(&bus.input_true_peak_dbtp[1]), -4.0);
+    assert_eq!(MeterBus::take_max_db(&bus.output_true_peak_dbtp[0]), -0.5);
+    assert_eq!(MeterBus::take_max_db(&bus.output_true_peak_dbtp[1]), -2.5);
+    assert_eq!(MeterBus::take_peak(&bus.limiter_gain_reduction_peak_db), 7.5);
+    // Taken: nothing until the next block.
+    assert_eq!(MeterBus::take_max_db(&bus.output_true_peak_dbtp[0]), f32::NEG_INFINITY);
+    assert_eq!(MeterBus::take_peak(&bus.limiter_gain_reduction_peak_db), 0.0);
+    // The current gain reduction is still the latest block's, not the maximum.
+    assert_eq!(bus.limiter_gain_reduction_db.load(Ordering::Relaxed), -1.0);
+}
+
+#[test]
+fn history_points_carry_the_short_term_loudness_at_their_end() {
+    let bus = MeterBus::new();
+    bus.sample_rate.store(48_000.0, Ordering::Relaxed);
+    let mut m = meters(0);
+    // Ten points, each written in two pieces of 240 frames; the short-term value seen at the
+    // end of a point is the one it keeps.
+    for point in 0..10 {
+        for half in 0..2 {
+            m.output_loudness.short_term_lufs = -30.0 + point as f32 + if half == 0 { 0.5 } else { 0.0 };
+            bus.record_history(240, &m, -1.0);
+        }
+    }
+    let mut cursor = 0;
+    let mut points = Vec::new();
+    bus.read_history(&mut cursor, |p| points.push(p.short_term_lufs));
+    let expected: Vec<f32> = (0..10).map(|p| -30.0 + p as f32).collect();
+    assert_eq!(points, expected);
+}

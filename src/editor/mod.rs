@@ -1,13 +1,18 @@
 //! The egui editor. It only reads the meter bus and writes parameters (through host gestures);
 //! the analyser's FFT runs here, on the GUI thread, and only while the window paints.
 //!
-//! Panels: `spectrum` (analyser), `meters` (levels, gain reduction, loudness), `controls`
-//! (generic stage strips built from the parameter tree).
+//! One screen, no scrolling, from the minimum size up: the top bar (globals, the limiter's main
+//! controls, presets); on the right the meters (`meters`) and the loudness panel (`loudness`);
+//! in the middle the analyser with the EQ nodes (`spectrum`, `eq_overlay`), the level/GR
+//! history (`history`), the chain strip and the one controls panel (`panel`, from the generic
+//! widgets in `controls`).
 
 pub mod controls;
 pub mod eq_overlay;
 pub mod history;
+pub mod loudness;
 pub mod meters;
+pub mod panel;
 pub mod presets;
 pub mod spectrum;
 pub mod widgets;
@@ -24,9 +29,35 @@ use crate::params::{EditorSize, LacquerParams};
 use controls::{Controls, ParamHandle};
 use eq_overlay::EqOverlay;
 use history::LevelHistory;
+use loudness::LoudnessPanel;
 use meters::Meters;
+use panel::ControlsPanel;
 use presets::PresetBar;
 use spectrum::Analyzer;
+
+/// The rectangles of the editor's panels in the last frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub top: egui::Rect,
+    pub meters: egui::Rect,
+    pub central: egui::Rect,
+    /// The controls panel inside the central one.
+    pub controls: egui::Rect,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            top: egui::Rect::NOTHING,
+            meters: egui::Rect::NOTHING,
+            central: egui::Rect::NOTHING,
+            controls: egui::Rect::NOTHING,
+        }
+    }
+}
+
+/// The meter column's narrowest width (its bars, scales and readouts).
+const METERS_MIN_WIDTH: f32 = 292.0;
 
 /// Default and minimum logical window sizes.
 pub const DEFAULT_SIZE: (f32, f32) = crate::persist::DEFAULT_EDITOR_SIZE;
@@ -90,6 +121,11 @@ pub struct LacquerEditor {
     meters: Meters,
     /// Level and gain-reduction history (10 s), fed from the bus's 10 ms points.
     history: LevelHistory,
+    loudness: LoudnessPanel,
+    /// The chain strip's selection and the controls panel.
+    panel: ControlsPanel,
+    /// Where the last frame put its panels (for the layout tests).
+    layout: Layout,
     /// Whether our theme has been applied to the current egui context.
     themed: bool,
     /// Loudness target when there is no preset session (tests); otherwise the session keeps it.
@@ -111,6 +147,9 @@ impl LacquerEditor {
         let controls = Controls::new(params);
         Self {
             bus,
+            panel: ControlsPanel::new(&controls),
+            loudness: LoudnessPanel::new(),
+            layout: Layout::default(),
             eq: EqOverlay::new(&controls),
             controls,
             edit,
@@ -149,6 +188,35 @@ impl LacquerEditor {
         &self.eq
     }
 
+    pub fn meters(&self) -> &Meters {
+        &self.meters
+    }
+
+    pub fn loudness(&self) -> &LoudnessPanel {
+        &self.loudness
+    }
+
+    pub fn panel(&self) -> &ControlsPanel {
+        &self.panel
+    }
+
+    /// Opens the named stage's page in the controls panel (as clicking it on the strip does);
+    /// false if there is no such stage.
+    pub fn open_stage(&mut self, name: &str) -> bool {
+        match self.controls.groups.iter().position(|(g, _)| g == name) {
+            Some(i) => {
+                self.panel.page = panel::PanelPage::Stage(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The rectangles the last frame laid its panels out in.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     /// One frame: reads the bus, advances the analyser and meters, lays out the panels.
     pub fn draw(&mut self, ui: &mut Ui) {
         if !self.themed {
@@ -159,44 +227,56 @@ impl LacquerEditor {
         self.analyzer.update(&self.bus, dt);
         self.meters.update(&self.bus, dt);
         self.history.update(&self.bus);
+        self.loudness.update(&self.bus);
         // Meters and spectrum move continuously.
         ui.ctx().request_repaint();
         self.persist_size(ui.ctx());
 
-        egui::Panel::top("top").show(ui, |ui| {
+        let top = egui::Panel::top("top").show(ui, |ui| {
             self.top_bar(ui);
             if let Some(session) = &mut self.session {
                 session.bar.show(ui, &self.controls, self.edit.as_ref(), &self.bus);
             }
         });
-        egui::Panel::right("meters").resizable(false).exact_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("meter_scroll").show(ui, |ui| {
-                self.meters.show_levels(ui);
-                ui.separator();
-                self.meters.show_gain_reduction(ui, &self.bus);
-                ui.separator();
-                self.meters.show_compressor(ui, &self.bus);
-                ui.separator();
-                match &mut self.session {
-                    Some(session) => {
-                        let mut target = session.bar.target();
-                        self.meters.show_loudness(ui, &self.bus, &mut target);
-                        session.bar.set_target(target);
-                    }
-                    None => self.meters.show_loudness(ui, &self.bus, &mut self.target_lufs),
+        self.layout.top = top.response.rect;
+        let width = ui.available_width();
+        let meters_width = (width * 0.3).clamp(METERS_MIN_WIDTH, 320.0);
+        let ceiling_db = self.controls.find("lim_ceiling").map(|p| p.plain());
+        let right = egui::Panel::right("meters").resizable(false).exact_size(meters_width).show(ui, |ui| {
+            let meter_height = (ui.available_height() * 0.36).clamp(meters::METER_MIN_HEIGHT, 230.0);
+            self.meters.show(ui, meter_height);
+            ui.separator();
+            match &mut self.session {
+                Some(session) => {
+                    let mut target = session.bar.target();
+                    self.loudness.show(ui, &self.bus, &mut target, ceiling_db);
+                    session.bar.set_target(target);
                 }
-            });
+                None => self.loudness.show(ui, &self.bus, &mut self.target_lufs, ceiling_db),
+            }
         });
-        egui::CentralPanel::default().show(ui, |ui| {
-            let height = (ui.available_height() * 0.34).max(130.0);
-            let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), height));
+        self.layout.meters = right.response.rect;
+        let central = egui::CentralPanel::default().show(ui, |ui| {
+            let spacing = 4.0;
+            let panel_height = (ui.available_height() * 0.42).clamp(190.0, 250.0);
+            // Each of the five pieces below is followed by egui's item spacing and our own.
+            let gaps = 3.0 * spacing + 5.0 * ui.spacing().item_spacing.y;
+            let plots = ui.available_height() - panel_height - panel::STRIP_HEIGHT - gaps;
+            let spectrum_height = (plots * 0.64).max(110.0);
+            let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), spectrum_height));
             self.eq.show(ui, plot.rect, &self.controls, self.edit.as_ref(), &self.bus);
-            ui.add_space(4.0);
-            let history_height = (ui.available_height() * 0.3).max(70.0);
+            ui.add_space(spacing);
+            let history_height = (plots - spectrum_height).max(50.0);
             self.history.show(ui, Vec2::new(ui.available_width(), history_height));
-            ui.add_space(4.0);
-            self.controls.show_strips(ui, self.edit.as_ref());
+            ui.add_space(spacing);
+            self.panel.show_strip(ui, &self.controls, self.edit.as_ref());
+            ui.add_space(spacing);
+            let rest = Vec2::new(ui.available_width(), ui.available_height());
+            let before = ui.cursor().min;
+            self.panel.show(ui, rest, &self.controls, self.edit.as_ref());
+            self.layout.controls = egui::Rect::from_min_size(before, rest);
         });
+        self.layout.central = central.response.rect;
     }
 
     /// Restores the saved window size and zoom once after opening, then records changes.
@@ -224,17 +304,22 @@ impl LacquerEditor {
 
     fn top_bar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
+            let wide = ui.available_width() >= 960.0;
             ui.label(RichText::new("LACQUER").strong().size(18.0).color(Color32::from_rgb(120, 210, 255)));
-            ui.label(RichText::new("mastering chain").weak());
+            if wide {
+                ui.label(RichText::new("mastering chain").weak());
+            }
             ui.separator();
             for p in &self.controls.globals {
                 controls::param_widget(ui, p, self.edit.as_ref());
             }
             ui.separator();
+            // The zoom box takes about 140 px at the right; the three sliders share the rest.
+            let slider_width = ((ui.available_width() - 150.0) / 3.0 - 8.0).clamp(110.0, 150.0);
             for id in ["lim_ceiling", "lim_drive", "lim_release"] {
                 if let Some(p) = self.controls.find(id) {
                     ui.scope(|ui| {
-                        ui.set_width(150.0);
+                        ui.set_width(slider_width);
                         ui.vertical(|ui| controls::slider(ui, p, self.edit.as_ref()));
                     });
                 }

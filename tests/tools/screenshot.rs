@@ -3,7 +3,7 @@
 //! No GPU or display is needed: the editor's egui frames are tessellated as usual and the
 //! triangles are filled by a small CPU rasteriser below (egui's meshes are already anti-aliased by
 //! feathering, so plain per-pixel coverage is enough). The meters are fed by the real chain
-//! processing a synthetic mix for a few seconds.
+//! processing a synthetic mix for 16 seconds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -63,7 +63,18 @@ fn main() {
         ("eq_hs_gain", "3"),
         ("eq_hs_mode", "Side"),
     ];
-    for (id, value) in [("lim_drive", "6"), ("lim_ceiling", "-1"), ("in_gain", "2")].into_iter().chain(eq) {
+    // A gentle three-band compression, so the per-band gain-reduction meters move.
+    let comp = [
+        ("cmp_bypass", "off"),
+        ("cmp_multiband", "on"),
+        ("cmp1_thresh", "-22"),
+        ("cmp2_thresh", "-26"),
+        ("cmp3_thresh", "-30"),
+        ("cmp1_ratio", "2"),
+        ("cmp2_ratio", "2"),
+        ("cmp3_ratio", "2"),
+    ];
+    for (id, value) in [("lim_drive", "6"), ("lim_ceiling", "-1"), ("in_gain", "2")].into_iter().chain(eq).chain(comp) {
         if let Err(e) = writer.set(id, value) {
             eprintln!("screenshot: {e}");
         }
@@ -76,11 +87,19 @@ fn main() {
     chain.set_loudness_running(true);
     let mut mix = Mix { n: 0, seed: 1 };
     let mut app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(DirectEdit)).with_presets(params.clone());
+    // The compressor's page open, and a streaming target for the loudness panel.
+    app.open_stage("Compressor");
+    if let Some(bar) = app.preset_bar() {
+        bar.set_target(Some(-14.0));
+    }
 
     let ctx = egui::Context::default();
     let size = Vec2::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1);
     let mut textures: HashMap<TextureId, Image> = HashMap::new();
-    let frames = 6 * 60;
+    // 16 s of the mix; the editor draws the last 4 s of it (the loudness history gets the
+    // whole 16 s from the bus, which keeps 20 s).
+    let frames = 16 * 60;
+    let drawn_from = frames - 4 * 60;
     let mut last = None;
     for frame in 0..frames {
         let (mut left, mut right) = (vec![0.0f32; FRAME_SAMPLES], vec![0.0f32; FRAME_SAMPLES]);
@@ -101,6 +120,9 @@ fn main() {
         }
         let post: Vec<f32> = left.iter().zip(&right).map(|(l, r)| 0.5 * (l + r)).collect();
         bus.push_spectrum(&pre, &post);
+        if frame < drawn_from {
+            continue;
+        }
 
         let input = RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, size)),
