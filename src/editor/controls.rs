@@ -96,34 +96,6 @@ impl Controls {
     pub fn find(&self, id: &str) -> Option<&ParamHandle> {
         self.globals.iter().chain(self.groups.iter().flat_map(|(_, l)| l.iter())).find(|p| p.id == id)
     }
-
-    /// All stage strips side by side in a horizontal scroll area.
-    pub fn show_strips(&self, ui: &mut Ui, edit: &dyn ParamEdit) {
-        egui::ScrollArea::horizontal().id_salt("strips").show(ui, |ui| {
-            ui.horizontal_top(|ui| {
-                for (group, list) in &self.groups {
-                    strip(ui, group, list, edit);
-                }
-            });
-        });
-    }
-}
-
-const STRIP_WIDTH: f32 = 196.0;
-
-fn strip(ui: &mut Ui, group: &str, list: &[ParamHandle], edit: &dyn ParamEdit) {
-    egui::Frame::group(ui.style()).fill(Color32::from_rgb(24, 27, 33)).show(ui, |ui| {
-        ui.set_width(STRIP_WIDTH);
-        ui.vertical(|ui| {
-            ui.label(RichText::new(group).strong().size(14.0).color(Color32::from_rgb(180, 210, 240)));
-            egui::ScrollArea::vertical().id_salt(group).show(ui, |ui| {
-                ui.spacing_mut().item_spacing.y = 2.0;
-                for p in list {
-                    param_widget(ui, p, edit);
-                }
-            });
-        });
-    });
 }
 
 /// The widget that fits the parameter's kind.
