@@ -55,31 +55,33 @@ impl MeterMatch {
         }
     }
 
-    /// `peaks[i] = max(peaks[i], meter reading of interval s_i)` where s_i is the interval the
-    /// detector's estimate `peaks[i]` belongs to. `x` holds `HISTORY` older driven samples and
-    /// then the chunk's (`peaks.len()` of them).
-    pub fn raise(&self, x: &[f32], peaks: &mut [f32]) {
+    /// `peaks[i] = max(peaks[i], scale * meter reading of interval s_i)` where s_i is the
+    /// interval the detector's estimate `peaks[i]` belongs to. `x` holds `HISTORY` older driven
+    /// samples and then the chunk's (`peaks.len()` of them). `scale` takes back the part of the
+    /// limiter's margin that exists for the meters this reading does not reproduce, so the
+    /// meter's own reading is held at the ceiling (less the numeric margin), not under it.
+    pub fn raise(&self, x: &[f32], scale: f32, peaks: &mut [f32]) {
         let n = peaks.len();
         match self {
             Self::Four(phases) => {
                 // Phase p for interval s = n_i - DETECTOR_DELAY: sum_k c[k] x[s + 6 - k].
                 let newest = HISTORY - DETECTOR_DELAY + 6;
                 for taps in phases {
-                    raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], peaks);
+                    raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], scale, peaks);
                 }
             }
             Self::Two(taps) => {
                 let newest = HISTORY - DETECTOR_DELAY + 12;
-                raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], peaks);
+                raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], scale, peaks);
             }
             Self::Off => {}
         }
     }
 }
 
-/// `peaks[i] = max(peaks[i], |sum_k taps[k] x[i + K - 1 - k]|)`, K = taps.len(): tap 0 weights
+/// `peaks[i] = max(peaks[i], scale |sum_k taps[k] x[i + K - 1 - k]|)`, K = taps.len(): tap 0 weights
 /// the newest sample. Accumulates tap by tap over the whole block (vectorises), in fixed chunks.
-fn raise_by_fir<const K: usize>(taps: &[f32; K], x: &[f32], peaks: &mut [f32]) {
+fn raise_by_fir<const K: usize>(taps: &[f32; K], x: &[f32], scale: f32, peaks: &mut [f32]) {
     const BLOCK: usize = 64;
     for (start, out) in (0..peaks.len()).step_by(BLOCK).zip(peaks.chunks_mut(BLOCK)) {
         let mut acc = [0.0f32; BLOCK];
@@ -91,7 +93,7 @@ fn raise_by_fir<const K: usize>(taps: &[f32; K], x: &[f32], peaks: &mut [f32]) {
             }
         }
         for (p, a) in out.iter_mut().zip(acc.iter()) {
-            *p = p.max(a.abs());
+            *p = p.max(scale * a.abs());
         }
     }
 }
@@ -115,7 +117,7 @@ mod tests {
             let mut padded = vec![0.0f32; HISTORY];
             padded.extend_from_slice(&x);
             let mut peaks: Vec<f32> = (0..n).map(|i| x[i.saturating_sub(DETECTOR_DELAY)].abs()).collect();
-            mm.raise(&padded, &mut peaks);
+            mm.raise(&padded, 1.0, &mut peaks);
             let got = peaks.iter().cloned().fold(0.0f32, f32::max);
             assert!((got - expected).abs() <= 1e-5 * expected, "{fs}: {got} vs libebur128 {expected}");
         }

@@ -209,6 +209,8 @@ pub struct Limiter {
     width: LaneWidth,
     /// libebur128's points for this rate, raised into the true-peak estimates (`meter_match`).
     meter_match: MeterMatch,
+    /// The meter points' scale: the true-peak margin less the numeric one, given back (linear).
+    meter_match_scale: f32,
     scratch: Box<Scratch>,
     active_ratio: usize,
     gain_paths: [GainPath; 2],
@@ -253,6 +255,7 @@ impl Limiter {
             block_detectors: [block_detector.clone(), block_detector],
             width,
             meter_match: MeterMatch::new(sample_rate),
+            meter_match_scale: 1.0,
             scratch: Scratch::new(),
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
@@ -345,6 +348,8 @@ impl Limiter {
             (Oversampling::X1.index(), NUMERIC_MARGIN_DB)
         };
         self.detect_ceiling_log2 = (ceiling_db - margin_db) * (std::f32::consts::LOG2_10 / 20.0);
+        // libebur128's reading is reproduced exactly, so it is held at the ceiling itself.
+        self.meter_match_scale = db_to_gain(-(margin_db - NUMERIC_MARGIN_DB));
         if ratio_index != self.active_ratio {
             self.switch_detector(ratio_index);
         }
@@ -434,7 +439,7 @@ impl Limiter {
                 }
             }
             if self.settings.true_peak {
-                self.meter_match.raise(&meter_x[..meter_match::HISTORY + n], driven);
+                self.meter_match.raise(&meter_x[..meter_match::HISTORY + n], self.meter_match_scale, driven);
             }
             meter_x.copy_within(n..n + meter_match::HISTORY, 0);
         }
