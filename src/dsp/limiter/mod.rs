@@ -28,10 +28,12 @@
 //!   fully linked case (the default) runs one gain path for both channels.
 
 pub mod gain_path;
+pub mod meter_match;
 pub mod sliding_min;
 
 use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::gain_path::{GainPath, ReleaseSettings};
+use crate::dsp::limiter::meter_match::MeterMatch;
 use crate::dsp::resample::block_peak_interpolator::{BlockPeakInterpolator4, BLOCK_CAPACITY};
 use crate::dsp::resample::peak_interpolator::{PeakInterpolator, HISTORY_SAMPLES};
 use crate::dsp::simd::{fast_log2 as lanes_log2, LaneKernel, LaneWidth, Lanes, F4};
@@ -101,9 +103,15 @@ const fn per_sample_slot(ratio_index: usize) -> usize {
     }
 }
 
-/// Worst-case under-read of the detector (dB) for content up to 0.45·fs, per ratio index, plus
-/// an allowance for gain modulation over the interpolation kernel. Verified by
-/// `tests/limiter_ceiling.rs` against an independent 16x reconstruction.
+/// Margin (dB) between the ceiling and the detection threshold, per ratio index. The bound it
+/// covers: the detector's worst under-read of any interval against the exact peak of a tone up
+/// to 0.475 fs (4x: 0.059 dB, 8x: 0.038 dB; `interval_under_read_is_inside_the_limiter_margin`),
+/// plus an allowance of about 0.06 dB for what a single-tone bound does not see (broadband
+/// peaks, where the interpolation errors of a meter's kernel and of the detector's do not
+/// cancel; the gain is flat over the guard, so gain modulation adds nothing measurable). The
+/// most used meter, libebur128's, is read exactly by `meter_match` instead of by margin.
+/// Verified in `tests/limiter_meters.rs` and `tests/limiter_ceiling.rs` against independent 4x
+/// and 16x reconstructions.
 const TRUE_PEAK_MARGIN_DB: [f32; 4] = [0.0, 1.2, 0.12, 0.06];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -161,6 +169,9 @@ struct Scratch {
     dry: [[f32; CHUNK]; 2],
     /// Log2 requirement per channel, then the gain in place.
     gains: [[f32; CHUNK]; 2],
+    /// Driven input per channel for the meter match: `meter_match::HISTORY` older samples, then
+    /// the chunk's.
+    meter_x: [[f32; meter_match::HISTORY + CHUNK]; 2],
 }
 
 impl Scratch {
@@ -174,6 +185,7 @@ impl Scratch {
             drive_out: [0.0; CHUNK],
             dry: [[0.0; CHUNK]; 2],
             gains: [[0.0; CHUNK]; 2],
+            meter_x: [[0.0; meter_match::HISTORY + CHUNK]; 2],
         })
     }
 }
@@ -195,6 +207,10 @@ pub struct Limiter {
     block_detectors: [BlockPeakInterpolator4; 2],
     /// Lanes the vector loops run on (eight where the CPU has AVX).
     width: LaneWidth,
+    /// libebur128's points for this rate, raised into the true-peak estimates (`meter_match`).
+    meter_match: MeterMatch,
+    /// The meter points' scale: the true-peak margin less the numeric one, given back (linear).
+    meter_match_scale: f32,
     scratch: Box<Scratch>,
     active_ratio: usize,
     gain_paths: [GainPath; 2],
@@ -238,6 +254,8 @@ impl Limiter {
             detectors: [detectors(), detectors()],
             block_detectors: [block_detector.clone(), block_detector],
             width,
+            meter_match: MeterMatch::new(sample_rate),
+            meter_match_scale: 1.0,
             scratch: Scratch::new(),
             active_ratio: Oversampling::X4.index(),
             gain_paths: [gain_path.clone(), gain_path],
@@ -273,6 +291,7 @@ impl Limiter {
             self.block_detectors[ch].reset();
             self.gain_paths[ch].reset();
             self.audio[ch].fill(0.0);
+            self.scratch.meter_x[ch].fill(0.0);
         }
         let drive = db_to_gain(self.settings.drive_db);
         self.drive.reset(drive);
@@ -329,6 +348,8 @@ impl Limiter {
             (Oversampling::X1.index(), NUMERIC_MARGIN_DB)
         };
         self.detect_ceiling_log2 = (ceiling_db - margin_db) * (std::f32::consts::LOG2_10 / 20.0);
+        // libebur128's reading is reproduced exactly, so it is held at the ceiling itself.
+        self.meter_match_scale = db_to_gain(-(margin_db - NUMERIC_MARGIN_DB));
         if ratio_index != self.active_ratio {
             self.switch_detector(ratio_index);
         }
@@ -407,6 +428,8 @@ impl Limiter {
             for ((d, &x), &g) in driven.iter_mut().zip(input).zip(&sc.drive[..n]) {
                 *d = x * g;
             }
+            let meter_x = &mut sc.meter_x[ch];
+            meter_x[meter_match::HISTORY..meter_match::HISTORY + n].copy_from_slice(driven);
             if self.active_ratio == BLOCK_RATIO_INDEX {
                 self.block_detectors[ch].process(driven);
             } else {
@@ -415,6 +438,10 @@ impl Limiter {
                     *d = det.push(*d);
                 }
             }
+            if self.settings.true_peak {
+                self.meter_match.raise(&meter_x[..meter_match::HISTORY + n], self.meter_match_scale, driven);
+            }
+            meter_x.copy_within(n..n + meter_match::HISTORY, 0);
         }
         let [peaks_l, peaks_r] = &sc.peaks;
         let [gains_l, gains_r] = &mut sc.gains;

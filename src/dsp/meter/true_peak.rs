@@ -22,7 +22,7 @@ pub const TRUE_PEAK_OVERSAMPLING: usize = 4;
 /// The detector's kernels (`interpolator.rs`): base -> 2x folded pairs and Kaiser shape, then
 /// 2x -> 4x, whose window ends half a step outside its outermost taps.
 const STAGE1_PAIRS: usize = 32;
-const STAGE1_BETA: f64 = 7.0;
+const STAGE1_BETA: f64 = 5.0;
 const STAGE2_PAIRS: usize = 4;
 const STAGE2_BETA: f64 = 8.0;
 const STAGE2_HALF_SPAN: f64 = STAGE2_PAIRS as f64 + 0.5;

@@ -115,15 +115,16 @@ mod tests {
         est / (0.5 * omega).cos()
     }
 
-    /// The designs the detector uses are flat where its content lives: stage 1 within 0.004 dB
-    /// to 0.45 fs; stage 2 within 0.007 dB to 0.225 of its rate (0.45 fs); stage 3 within
-    /// 0.001 dB to 0.1125 of its rate. DC is exact for all.
+    /// The designs the detector uses are flat where its content lives: stage 1 within 0.025 dB
+    /// to 0.45 fs (the ripple of a Kaiser 5 half-band, about 50 dB); stage 2 within 0.007 dB to
+    /// 0.225 of its rate (0.45 fs); stage 3 within 0.001 dB to 0.1125 of its rate. DC is exact
+    /// for all.
     #[test]
     fn designs_are_flat_in_their_passbands() {
-        let s1: [f32; 32] = design(7.0, 32.0);
+        let s1: [f32; 32] = design(5.0, 32.0);
         let s2: [f32; 4] = design(8.0, 4.5);
         let s3: [f32; 4] = design(11.0, 4.5);
-        for (h, edge, tol_db) in [(&s1[..], 0.45, 0.004), (&s2[..], 0.225, 0.007), (&s3[..], 0.1125, 0.001)] {
+        for (h, edge, tol_db) in [(&s1[..], 0.45, 0.025), (&s2[..], 0.225, 0.007), (&s3[..], 0.1125, 0.001)] {
             assert!((mid_point_gain(h, 0.0) - 1.0).abs() < 1e-6);
             for i in 0..=200 {
                 let omega = 2.0 * PI * edge * i as f64 / 200.0;
