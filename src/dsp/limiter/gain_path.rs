@@ -528,6 +528,33 @@ mod tests {
         assert!((ms - release_ms).abs() < 0.1 * release_ms, "{ms} ms");
     }
 
+    /// The sustained envelope falls with `release_ms * sustain_attack_scale` and rises with
+    /// `release_ms * sustain_release_scale` whichever of the two is faster. After 50 ms at a
+    /// requirement of -2 (log2) it has fallen to -2 (1 - e^(-50/attack)); 100 ms after the
+    /// requirement ends (the fast envelope long recovered) the gain is that depth times
+    /// e^(-100/release). Transparent: attack 100 ms, release 200 ms; Punchy: attack 400 ms
+    /// (slower than its release), release 200 ms.
+    #[test]
+    fn sustained_envelope_falls_and_rises_with_its_own_times() {
+        let fs = 48_000.0;
+        for (style, attack_ms) in [(LimiterStyle::Transparent, 100.0f64), (LimiterStyle::Punchy, 400.0)] {
+            let mut path = GainPath::new(fs, 48, 2);
+            path.set_release(&ReleaseSettings { release_ms: 200.0, auto: true, style });
+            path.set_lookahead(48);
+            let delay = path.delay_samples();
+            // The running minimum holds the requirement for lookahead + 2 guards samples more.
+            let held = 2400 + 48 + 4; // 50 ms of requirement, plus that hold
+            let fall_ms = held as f64 / fs as f64 * 1000.0;
+            let read = held + 4800; // 100 ms after the held requirement ends
+            let gains: Vec<f32> = (0..read + delay + 1).map(|i| path.push(if i < 2400 { -2.0 } else { 0.0 })).collect();
+            let depth = -2.0 * (1.0 - (-fall_ms / attack_ms).exp());
+            let expected = depth * (-100.0f64 / 200.0).exp();
+            let got = (gains[read + delay] as f64).log2();
+            // The lookahead average spans 1 ms, 0.5 % of the release time.
+            assert!((got - expected).abs() <= 0.02 * expected.abs(), "{style:?}: {got} vs {expected}");
+        }
+    }
+
     #[test]
     fn lookahead_change_keeps_the_guarantee() {
         let mut path = GainPath::new(48_000.0, 200, 3);
