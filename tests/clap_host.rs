@@ -116,7 +116,7 @@ fn every_sound_parameter_is_automatable() {
     for p in params.iter().filter(|p| !p.hidden) {
         assert_eq!(p.automatable, p.id != preference, "{} ({}): automatable {}", p.name, p.id, p.automatable);
     }
-    for id in ["lim_lookahead", "lim_os", "sat_os"] {
+    for id in ["lim_lookahead", "lim_os", "lim_style", "sat_os"] {
         let p = params.iter().find(|p| p.id == param_hash(id)).unwrap_or_else(|| panic!("{id} missing"));
         assert!(p.automatable, "{id} not automatable");
     }

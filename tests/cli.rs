@@ -708,3 +708,29 @@ fn delivery_rate_conversion_keeps_the_passband_and_rejects_aliases() {
         }
     }
 }
+
+/// The limiter style is set by its stable ID or its name through the shared validator, reaches
+/// the chain (each style renders differently, every one under the ceiling), and a style that
+/// does not exist is refused in one line with nothing written.
+#[test]
+fn limiter_style_is_settable_by_id_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.wav");
+    assert!(lacquer(&["demo", s(&demo)]).status.success());
+    let mut renders = Vec::new();
+    for (k, style) in ["transparent", "punchy", "Aggressive", "safe"].into_iter().enumerate() {
+        let out = dir.path().join(format!("style{k}.wav"));
+        let set = format!("lim_style={style}");
+        let r = lacquer(&["master", s(&demo), s(&out), "--format", "32f", "--set", "lim_drive=8", "--set", &set]);
+        assert!(r.status.success(), "{style}: {}", String::from_utf8_lossy(&r.stderr));
+        let (_, channels) = read_wav(&out);
+        let tp = channels.iter().flat_map(|c| common::true_peak_16x(c)).fold(0f32, f32::max) as f64;
+        assert!(20.0 * tp.log10() <= -1.0 + 0.1, "{style}: 16x true peak over the -1 dBTP ceiling");
+        renders.push(channels);
+    }
+    for (k, render) in renders.iter().enumerate().skip(1) {
+        assert_ne!(render, &renders[0], "style {k} renders the same as transparent");
+    }
+    let d = dir.path();
+    assert_refused(d, &["master", s(&demo), s(&d.join("x.wav")), "--set", "lim_style=loudest"], "lim_style");
+}

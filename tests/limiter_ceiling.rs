@@ -4,7 +4,7 @@
 mod common;
 
 use common::{db, drums, sine, true_peak_16x, TestRng};
-use lacquer::dsp::limiter::{Limiter, LimiterSettings, Oversampling};
+use lacquer::dsp::limiter::{Limiter, LimiterSettings, LimiterStyle, Oversampling};
 
 const RATES: [f64; 5] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0];
 
@@ -125,24 +125,107 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f32>, Vec<f32>, f32)> {
     ]
 }
 
+/// Every signal at every rate, in every limiter style (the styles differ in their release, and
+/// the ceiling must not depend on it).
 #[test]
 fn ceiling_holds_for_hard_signals_at_every_rate() {
-    for &fs in &RATES {
-        for (name, l, r, drive) in signals(fs) {
-            if std::env::var("LACQUER_ONLY").is_ok_and(|o| !name.contains(&o)) {
-                continue;
+    for style in LimiterStyle::ALL {
+        for &fs in &RATES {
+            for (name, l, r, drive) in signals(fs) {
+                if std::env::var("LACQUER_ONLY").is_ok_and(|o| !name.contains(&o)) {
+                    continue;
+                }
+                let settings = LimiterSettings { drive_db: drive, style, ..LimiterSettings::default() };
+                let out = run(fs, settings, &l, &r, &|_| -1.0, fs as u64 + drive as u64);
+                let label = format!("{name} @ {fs} {style:?}");
+                let worst = check(&out, &label);
+                // libebur128 switches to sample peak at >= 192 kHz, where this says nothing new.
+                if fs < 192_000.0 {
+                    let meter = db(bs1770_meter_true_peak(fs, &out));
+                    assert!(meter <= -1.0, "{label}: BS.1770 4x meter reads {meter:.3} dBTP over -1.0");
+                }
+                println!("{label:>32}: worst 16x true peak vs ceiling {worst:+.3} dB, safety clips {}", out.clips);
             }
-            let settings = LimiterSettings { drive_db: drive, ..LimiterSettings::default() };
-            let out = run(fs, settings, &l, &r, &|_| -1.0, fs as u64 + drive as u64);
-            let worst = check(&out, &format!("{name} @ {fs}"));
-            // libebur128 switches to sample peak at >= 192 kHz, where this says nothing new.
-            if fs < 192_000.0 {
-                let meter = db(bs1770_meter_true_peak(fs, &out));
-                assert!(meter <= -1.0, "{name} @ {fs}: BS.1770 4x meter reads {meter:.3} dBTP over -1.0");
-            }
-            println!("{name:>18} @ {fs:>6}: worst 16x true peak vs ceiling {worst:+.3} dB, safety clips {}", out.clips);
         }
     }
+}
+
+/// Switching the style mid-stream (every block, random block sizes, while limiting drums and
+/// noise 18 dB into the ceiling) keeps the ceiling, and leaves the last-resort clip idle on
+/// the drums.
+#[test]
+fn style_switches_while_limiting_keep_the_ceiling() {
+    for &fs in &[44_100.0, 48_000.0] {
+        let mut rng = TestRng(fs as u64);
+        let drums_l = drums(fs, 1.5, 41);
+        let drums_r: Vec<f32> = drums(fs, 1.5, 42).iter().map(|v| 0.7 * v).collect();
+        let noise: Vec<f32> = (0..drums_l.len()).map(|_| rng.uniform() as f32).collect();
+        for (name, l_in, r_in) in [("drums", &drums_l, &drums_r), ("noise", &noise, &noise)] {
+            let mut lim = Limiter::new(fs as f32);
+            let mut s = LimiterSettings { drive_db: 18.0, ..LimiterSettings::default() };
+            lim.set(&s);
+            lim.reset();
+            let latency = lim.latency_samples();
+            let pad = |x: &[f32]| x.iter().cloned().chain(std::iter::repeat_n(0.0, latency)).collect::<Vec<f32>>();
+            let (mut l, mut r) = (pad(l_in), pad(r_in));
+            let mut pos = 0;
+            let mut k = 0;
+            while pos < l.len() {
+                let len = (1 + rng.below(700)).min(l.len() - pos);
+                s.style = LimiterStyle::ALL[k % 4];
+                lim.set(&s);
+                lim.process(&mut l[pos..pos + len], &mut r[pos..pos + len]);
+                pos += len;
+                k += 1;
+            }
+            let n = l.len();
+            let out =
+                Run { left: l, right: r, ceiling: vec![10f64.powf(-1.0 / 20.0); n], clips: lim.safety_clip_count() };
+            let worst = check(&out, &format!("style switches, {name} @ {fs}"));
+            let meter = db(bs1770_meter_true_peak(fs, &out));
+            println!("style switches, {name} @ {fs}: worst 16x {worst:+.3} dB, BS.1770 {meter:.3} dBTP");
+            assert!(meter <= -1.0, "style switches, {name} @ {fs}: BS.1770 4x meter reads {meter:.3} dBTP");
+            if name == "drums" {
+                assert_eq!(out.clips, 0, "the last-resort clip acted on drums while the style switched");
+            }
+        }
+    }
+}
+
+/// A style switch changes only the release envelopes' coefficients, never the gain itself, so
+/// it cannot click. Drive: a 1 kHz tone in 8 ms bursts 12 dB over the ceiling, alternating with
+/// 40 ms at 3 dB over, the style switching every 500 samples (about every 10 ms, so switches
+/// land during attacks, holds and releases alike). Bound: the tone's own slope plus the driven
+/// peak times twice the average gain slope of the S-shaped attack (the whole gain change, at
+/// most 1, spread over the 1.5 ms lookahead), as in `ceiling_steps_are_click_free`; a gain
+/// discontinuity of 1 dB would alone step by about 0.2 at these levels.
+#[test]
+fn style_switches_are_click_free() {
+    let fs = 48_000.0;
+    let freq = 1000.0;
+    let n = 96_000;
+    let (loud, soft) = (2.0f64, 10f64.powf(2.0 / 20.0));
+    let tone: Vec<f32> = (0..n)
+        .map(|i| {
+            let a = if (i % 2304) < 384 { loud } else { soft };
+            (a * (2.0 * std::f64::consts::PI * freq * i as f64 / fs).sin()) as f32
+        })
+        .collect();
+    let mut lim = Limiter::new(fs as f32);
+    let mut s = LimiterSettings::default();
+    lim.set(&s);
+    lim.reset();
+    let (mut l, mut r) = (tone.clone(), tone.clone());
+    for (k, (cl, cr)) in l.chunks_mut(500).zip(r.chunks_mut(500)).enumerate() {
+        s.style = LimiterStyle::ALL[k % 4];
+        lim.set(&s);
+        lim.process(cl, cr);
+    }
+    let attack = (1.5e-3 * fs).round();
+    let bound = 2.0 * std::f64::consts::PI * freq / fs + loud * 2.0 / attack;
+    let worst = l.windows(2).map(|w| (w[1] - w[0]).abs() as f64).fold(0.0, f64::max);
+    println!("style switches: worst sample step {worst:.4} (bound {bound:.4})");
+    assert!(worst <= bound, "click: step {worst} > {bound}");
 }
 
 #[test]

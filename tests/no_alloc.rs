@@ -12,7 +12,7 @@ use assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use common::TestRng;
 use lacquer::chain::{Chain, Settings};
 use lacquer::dsp::dither::WordLength;
-use lacquer::dsp::limiter::Oversampling;
+use lacquer::dsp::limiter::{LimiterStyle, Oversampling};
 use lacquer::dsp::resample::oversampler::OversamplingFactor;
 use lacquer::meter_bus::MeterBus;
 
@@ -39,6 +39,7 @@ fn settings_for_block(k: usize, rng: &mut TestRng) -> Settings {
     s.limiter.oversampling = [Oversampling::X1, Oversampling::X2, Oversampling::X4, Oversampling::X8][k % 4];
     s.limiter.true_peak = k % 9 != 0;
     s.limiter.auto_release = k % 2 == 1;
+    s.limiter.style = LimiterStyle::ALL[(k / 3) % 4];
     s.dither.word_length = [WordLength::Float, WordLength::Bits24, WordLength::Bits16][k % 3];
     s.dither.noise_shaping = k % 2 == 0;
     s.delta = k % 11 == 0;

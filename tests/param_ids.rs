@@ -106,6 +106,7 @@ const PINNED_IDS: &[&str] = &[
     "lim_link",
     "lim_tp",
     "lim_os",
+    "lim_style",
     "out_gain",
     "out_bits",
     "out_shape",

@@ -10,7 +10,7 @@ use nice_plug::prelude::*;
 
 use crate::chain::{self, Settings};
 use crate::dsp::dither::{DitherSettings, WordLength};
-use crate::dsp::limiter::{self, LimiterSettings, Oversampling};
+use crate::dsp::limiter::{self, LimiterSettings, LimiterStyle, Oversampling};
 pub use crate::persist::EditorSize;
 use crate::persist::PresetSession;
 
@@ -87,6 +87,9 @@ pub struct LimiterParams {
     pub true_peak: BoolParam,
     #[id = "lim_os"]
     pub oversampling: EnumParam<OversamplingChoice>,
+    /// The automatic release's character (see `dsp/limiter/style.rs`).
+    #[id = "lim_style"]
+    pub style: EnumParam<LimiterStyleChoice>,
 }
 
 #[derive(Params)]
@@ -118,6 +121,23 @@ pub enum OversamplingChoice {
     #[id = "8x"]
     #[name = "8x"]
     X8,
+}
+
+/// `lim_style`'s choices; their stable IDs are what presets, sessions and `--set` use.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimiterStyleChoice {
+    #[id = "transparent"]
+    #[name = "Transparent"]
+    Transparent,
+    #[id = "punchy"]
+    #[name = "Punchy"]
+    Punchy,
+    #[id = "aggressive"]
+    #[name = "Aggressive"]
+    Aggressive,
+    #[id = "safe"]
+    #[name = "Safe"]
+    Safe,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +209,7 @@ impl Default for LacquerParams {
                 link_pct: pct_param("Stereo Link", lim.link_pct, 0.0, 100.0),
                 true_peak: BoolParam::new("True Peak", lim.true_peak),
                 oversampling: EnumParam::new("Oversampling", OversamplingChoice::X4),
+                style: EnumParam::new("Limiter Style", LimiterStyleChoice::Transparent),
             },
             output: OutputParams {
                 gain_db: db_param("Output Gain", 0.0, chain::MIN_OUTPUT_GAIN_DB, chain::MAX_OUTPUT_GAIN_DB),
@@ -232,6 +253,12 @@ impl LacquerParams {
                     OversamplingChoice::X2 => Oversampling::X2,
                     OversamplingChoice::X4 => Oversampling::X4,
                     OversamplingChoice::X8 => Oversampling::X8,
+                },
+                style: match l.style.value() {
+                    LimiterStyleChoice::Transparent => LimiterStyle::Transparent,
+                    LimiterStyleChoice::Punchy => LimiterStyle::Punchy,
+                    LimiterStyleChoice::Aggressive => LimiterStyle::Aggressive,
+                    LimiterStyleChoice::Safe => LimiterStyle::Safe,
                 },
             },
             dither: DitherSettings {

@@ -13,6 +13,7 @@
 
 use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::sliding_min::SlidingMin;
+use crate::dsp::limiter::style::LimiterStyle;
 use crate::dsp::simd::{truncate_i32, F4};
 use crate::dsp::util::math::fast_exp2;
 use std::ops::{Add, Mul, Sub};
@@ -21,10 +22,6 @@ use std::ops::{Add, Mul, Sub};
 const FIXED_ONE: f64 = (1u64 << 24) as f64;
 /// Lowest log2 gain carried (-756 dB); anything that needs more is silence anyway.
 const MIN_LOG2_GAIN: f32 = -125.0;
-/// Longest release hold in auto mode. A sine's rectified peaks recur every half period, 25 ms
-/// at 20 Hz; a hold up to 1.25 times that gap keeps the gain flat on any bass note down to
-/// 20 Hz, while gaps longer than this (kicks, snares, sparse transients) get no hold at all.
-const MAX_RELEASE_HOLD_MS: f32 = 31.25;
 /// A requirement within this much (log2, about 0.06 dB) of the envelope counts as a touch:
 /// successive peaks of a steady tone differ by far less after detection, transients by more.
 const TOUCH_TOLERANCE_LOG2: f32 = 0.01;
@@ -32,9 +29,11 @@ const TOUCH_TOLERANCE_LOG2: f32 = 0.01;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReleaseSettings {
     pub release_ms: f32,
-    /// Program-dependent release: short peaks recover at a tenth of the release time, sustained
-    /// limiting at the full release time.
+    /// Program-dependent release: short peaks recover faster than sustained limiting, shaped
+    /// by `style`.
     pub auto: bool,
+    /// How the program-dependent release behaves (see `style.rs`); no effect with `auto` off.
+    pub style: LimiterStyle,
 }
 
 /// Two cascaded exact moving sums of integers (the average is taken once, after both boxes):
@@ -140,6 +139,9 @@ pub struct GainPath {
     fast_coeff: f32,
     slow_attack_coeff: f32,
     slow_release_coeff: f32,
+    /// The slow envelope's attack is at least as fast as its release (every style but those
+    /// that keep transients apart from the sustained reduction).
+    sustain_falls_faster: bool,
     /// Auto mode: samples left before the fast envelope may release again. Reset on every
     /// touch (the requirement reaching the envelope), so a sustained low tone whose peaks recur
     /// within the hold sees a flat gain instead of one that breathes at twice its frequency.
@@ -149,8 +151,11 @@ pub struct GainPath {
     hold_len: u32,
     /// Auto mode: samples since the requirement last touched the envelope.
     since_touch: u32,
-    /// Longest hold (`MAX_RELEASE_HOLD_MS`): half a period of 20 Hz plus a quarter.
+    /// Longest gap between touches that is learnt as a hold (the style's
+    /// `max_learnt_hold_ms`; 31.25 ms by default, half a period of 16 Hz).
     max_hold: u32,
+    /// Shortest hold after any touch (the style's `min_hold_ms`; 0 by default).
+    min_hold: u32,
     auto: bool,
     release: ReleaseSettings,
     /// 1 / (len_a * len_b * FIXED_ONE): turns the sum of sums into the average log2 gain.
@@ -165,7 +170,7 @@ pub struct GainPath {
 impl GainPath {
     pub fn new(sample_rate: f32, max_lookahead: usize, guard: usize) -> Self {
         let max_lookahead = max_lookahead.max(1);
-        let release = ReleaseSettings { release_ms: 100.0, auto: false };
+        let release = ReleaseSettings { release_ms: 100.0, auto: false, style: LimiterStyle::Transparent };
         let mut path = Self {
             sample_rate,
             max_lookahead,
@@ -178,17 +183,19 @@ impl GainPath {
             fast_coeff: 0.0,
             slow_attack_coeff: 0.0,
             slow_release_coeff: 0.0,
+            sustain_falls_faster: true,
             hold_left: 0,
             hold_len: 0,
             since_touch: u32::MAX,
-            max_hold: (MAX_RELEASE_HOLD_MS / 1000.0 * sample_rate).round() as u32,
+            max_hold: 0,
+            min_hold: 0,
             auto: false,
             release,
             average_scale: 1.0 / FIXED_ONE,
             pad: BlockRing::new(max_lookahead, MAX_BLOCK, 1.0),
             history: BlockRing::new(2 * max_lookahead + 2 * guard, MAX_BLOCK, 0.0),
         };
-        path.set_release(&ReleaseSettings { release_ms: 100.0, auto: false });
+        path.set_release(&release);
         path.configure_windows();
         path
     }
@@ -222,11 +229,18 @@ impl GainPath {
         }
         self.release = *release;
         let coeff = |ms: f32| (-1000.0 / (ms.max(0.01) * self.sample_rate)).exp();
+        let samples = |ms: f32| (ms / 1000.0 * self.sample_rate).round() as u32;
         self.auto = release.auto;
         if release.auto {
-            self.fast_coeff = coeff((release.release_ms / 10.0).max(1.0));
-            self.slow_attack_coeff = coeff(release.release_ms / 2.0);
-            self.slow_release_coeff = coeff(release.release_ms);
+            // Only coefficients and hold lengths change: the envelopes carry on from where they
+            // are, so a style switch mid-stream is as smooth as any release.
+            let shape = release.style.shape();
+            self.fast_coeff = coeff((release.release_ms / shape.fast_release_divisor).max(1.0));
+            self.slow_attack_coeff = coeff(release.release_ms * shape.sustain_attack_scale);
+            self.slow_release_coeff = coeff(release.release_ms * shape.sustain_release_scale);
+            self.sustain_falls_faster = self.slow_attack_coeff <= self.slow_release_coeff;
+            self.max_hold = samples(shape.max_learnt_hold_ms);
+            self.min_hold = samples(shape.min_hold_ms);
         } else {
             self.fast_coeff = coeff(release.release_ms);
         }
@@ -243,10 +257,12 @@ impl GainPath {
         self.fast_coeff = other.fast_coeff;
         self.slow_attack_coeff = other.slow_attack_coeff;
         self.slow_release_coeff = other.slow_release_coeff;
+        self.sustain_falls_faster = other.sustain_falls_faster;
         self.hold_left = other.hold_left;
         self.hold_len = other.hold_len;
         self.since_touch = other.since_touch;
         self.max_hold = other.max_hold;
+        self.min_hold = other.min_hold;
         self.auto = other.auto;
         self.release = other.release;
         self.average_scale = other.average_scale;
@@ -311,10 +327,10 @@ impl GainPath {
             *v = v.clamp(MIN_LOG2_GAIN, 0.0);
         }
         self.hold.process(values);
-        if self.auto {
-            self.envelope_and_average::<true>(values);
-        } else {
-            self.envelope_and_average::<false>(values);
+        match (self.auto, self.sustain_falls_faster) {
+            (true, true) => self.envelope_and_average::<true, true>(values),
+            (true, false) => self.envelope_and_average::<true, false>(values),
+            (false, _) => self.envelope_and_average::<false, true>(values),
         }
         let groups = values.len() - values.len() % 4;
         for i in (0..groups).step_by(4) {
@@ -332,7 +348,7 @@ impl GainPath {
     /// gain, in place. One loop, so the envelope's recursion (a few cycles of latency per
     /// sample) overlaps with the sums.
     #[inline(always)]
-    fn envelope_and_average<const AUTO: bool>(&mut self, values: &mut [f32]) {
+    fn envelope_and_average<const AUTO: bool, const FALLS_FASTER: bool>(&mut self, values: &mut [f32]) {
         let (mut fast, mut slow) = (self.fast, self.slow);
         let (fast_keep, fast_take) = (self.fast_coeff, 1.0 - self.fast_coeff);
         let (attack_keep, attack_take) = (self.slow_attack_coeff, 1.0 - self.slow_attack_coeff);
@@ -344,7 +360,7 @@ impl GainPath {
         let (mut t, mut a, mut b) = (boxes.t, boxes.a, boxes.b);
         let scale = self.average_scale;
         let (mut hold_left, mut hold_len, mut since_touch) = (self.hold_left, self.hold_len, self.since_touch);
-        let max_hold = self.max_hold;
+        let (max_hold, min_hold) = (self.max_hold, self.min_hold);
         for v in values.iter_mut() {
             let held = *v;
             if AUTO {
@@ -352,7 +368,8 @@ impl GainPath {
                 // within the hold, the envelope stays where it is (a flat gain, no ripple).
                 if held <= fast + TOUCH_TOLERANCE_LOG2 {
                     if since_touch > 0 {
-                        hold_len = if since_touch <= max_hold { since_touch + since_touch / 4 } else { 0 };
+                        let learnt = if since_touch <= max_hold { since_touch + since_touch / 4 } else { 0 };
+                        hold_len = learnt.max(min_hold);
                     }
                     since_touch = 0;
                     hold_left = hold_len;
@@ -369,11 +386,12 @@ impl GainPath {
             fast = min(held, released);
             let envelope = if AUTO {
                 // The slow envelope falls with the attack and rises with the release
-                // coefficient; as the attack coefficient is the smaller one, that is the lower
-                // of the two weighted means in both directions.
+                // coefficient. When the attack is the faster one, that is the lower of the two
+                // weighted means in both directions; when it is the slower one (styles that keep
+                // transients apart from the sustained reduction), the higher.
                 let attack = slow * attack_keep + held * attack_take;
                 let release = slow * release_keep + held * release_take;
-                slow = min(attack, release);
+                slow = if FALLS_FASTER { min(attack, release) } else { max(attack, release) };
                 min(fast, slow)
             } else {
                 fast
@@ -409,6 +427,16 @@ fn min(a: f32, b: f32) -> f32 {
     }
 }
 
+/// The larger of two (non-NaN) values as one instruction.
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
 /// [`fast_exp2`] on four lanes, the same operations in the same order (identical results).
 #[inline(always)]
 fn exp2(x: F4) -> F4 {
@@ -435,7 +463,7 @@ mod tests {
             let guard = 3;
             let max = 240;
             let mut path = GainPath::new(48_000.0, max, guard);
-            path.set_release(&ReleaseSettings { release_ms: 5.0, auto });
+            path.set_release(&ReleaseSettings { release_ms: 5.0, auto, style: LimiterStyle::Transparent });
             path.set_lookahead(lookahead);
             let delay = path.delay_samples();
             let reqs: Vec<f32> = (0..20_000)
@@ -486,7 +514,7 @@ mod tests {
         let fs = 48_000.0;
         let release_ms = 100.0;
         let mut path = GainPath::new(fs, 48, 2);
-        path.set_release(&ReleaseSettings { release_ms, auto: false });
+        path.set_release(&ReleaseSettings { release_ms, auto: false, style: LimiterStyle::Transparent });
         path.set_lookahead(48);
         let mut gains = Vec::new();
         for i in 0..48_000 {
@@ -498,6 +526,33 @@ mod tests {
         let t63 = gains[start..].iter().position(|&g| g.log2() >= target).unwrap();
         let ms = t63 as f32 / fs * 1000.0;
         assert!((ms - release_ms).abs() < 0.1 * release_ms, "{ms} ms");
+    }
+
+    /// The sustained envelope falls with `release_ms * sustain_attack_scale` and rises with
+    /// `release_ms * sustain_release_scale` whichever of the two is faster. After 50 ms at a
+    /// requirement of -2 (log2) it has fallen to -2 (1 - e^(-50/attack)); 100 ms after the
+    /// requirement ends (the fast envelope long recovered) the gain is that depth times
+    /// e^(-100/release). Transparent: attack 100 ms, release 200 ms; Punchy: attack 400 ms
+    /// (slower than its release), release 200 ms.
+    #[test]
+    fn sustained_envelope_falls_and_rises_with_its_own_times() {
+        let fs = 48_000.0;
+        for (style, attack_ms) in [(LimiterStyle::Transparent, 100.0f64), (LimiterStyle::Punchy, 400.0)] {
+            let mut path = GainPath::new(fs, 48, 2);
+            path.set_release(&ReleaseSettings { release_ms: 200.0, auto: true, style });
+            path.set_lookahead(48);
+            let delay = path.delay_samples();
+            // The running minimum holds the requirement for lookahead + 2 guards samples more.
+            let held = 2400 + 48 + 4; // 50 ms of requirement, plus that hold
+            let fall_ms = held as f64 / fs as f64 * 1000.0;
+            let read = held + 4800; // 100 ms after the held requirement ends
+            let gains: Vec<f32> = (0..read + delay + 1).map(|i| path.push(if i < 2400 { -2.0 } else { 0.0 })).collect();
+            let depth = -2.0 * (1.0 - (-fall_ms / attack_ms).exp());
+            let expected = depth * (-100.0f64 / 200.0).exp();
+            let got = (gains[read + delay] as f64).log2();
+            // The lookahead average spans 1 ms, 0.5 % of the release time.
+            assert!((got - expected).abs() <= 0.02 * expected.abs(), "{style:?}: {got} vs {expected}");
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@
 pub mod gain_path;
 pub mod meter_match;
 pub mod sliding_min;
+pub mod style;
 
 use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::gain_path::{GainPath, ReleaseSettings};
@@ -40,6 +41,7 @@ use crate::dsp::simd::{fast_log2 as lanes_log2, LaneKernel, LaneWidth, Lanes, F4
 use crate::dsp::util::math::{db_to_gain, fast_log2, gain_to_db};
 use crate::dsp::util::smoother::LinearSmoother;
 use std::ops::{Add, Mul, Sub};
+pub use style::LimiterStyle;
 
 pub const MIN_CEILING_DB: f32 = -20.0;
 pub const MAX_CEILING_DB: f32 = 0.0;
@@ -126,6 +128,8 @@ pub struct LimiterSettings {
     pub link_pct: f32,
     pub true_peak: bool,
     pub oversampling: Oversampling,
+    /// How the automatic release behaves (`style.rs`).
+    pub style: LimiterStyle,
 }
 
 impl Default for LimiterSettings {
@@ -140,6 +144,7 @@ impl Default for LimiterSettings {
             link_pct: 100.0,
             true_peak: true,
             oversampling: Oversampling::X4,
+            style: LimiterStyle::Transparent,
         }
     }
 }
@@ -343,7 +348,10 @@ impl Limiter {
         self.ceiling_gain = db_to_gain(ceiling_db);
         let os = if s.true_peak && s.oversampling == Oversampling::X1 { Oversampling::X2 } else { s.oversampling };
         let (ratio_index, margin_db) = if s.true_peak {
-            (os.index(), TRUE_PEAK_MARGIN_DB[os.index()] + NUMERIC_MARGIN_DB)
+            // Styles that release faster modulate the gain faster, which the reconstruction
+            // turns into a little more inter-sample overshoot: their own measured allowance.
+            let style_margin_db = s.style.shape().true_peak_margin_db;
+            (os.index(), TRUE_PEAK_MARGIN_DB[os.index()] + NUMERIC_MARGIN_DB + style_margin_db)
         } else {
             (Oversampling::X1.index(), NUMERIC_MARGIN_DB)
         };
@@ -358,7 +366,8 @@ impl Limiter {
         self.link = (s.link_pct / 100.0).clamp(0.0, 1.0);
         let lookahead_ms = s.lookahead_ms.clamp(MIN_LOOKAHEAD_MS, MAX_LOOKAHEAD_MS);
         let lookahead = ((lookahead_ms / 1000.0 * self.sample_rate).round() as usize).max(1);
-        let release = ReleaseSettings { release_ms: s.release_ms.clamp(1.0, 1000.0), auto: s.auto_release };
+        let release =
+            ReleaseSettings { release_ms: s.release_ms.clamp(1.0, 1000.0), auto: s.auto_release, style: s.style };
         for path in &mut self.gain_paths {
             path.set_release(&release);
             path.set_lookahead(lookahead);
