@@ -368,7 +368,7 @@ impl GainPath {
                 // within the hold, the envelope stays where it is (a flat gain, no ripple).
                 if held <= fast + TOUCH_TOLERANCE_LOG2 {
                     if since_touch > 0 {
-                        let learnt = if since_touch <= max_hold { since_touch + since_touch / 4 } else { 0 };
+                        let learnt = if since_touch <= max_hold { since_touch + since_touch / 16 } else { 0 };
                         hold_len = learnt.max(min_hold);
                     }
                     since_touch = 0;

@@ -87,7 +87,7 @@ pub struct StyleShape {
     pub sustain_attack_scale: f32,
     /// The sustained-reduction envelope recovers with `release_ms * sustain_release_scale`.
     pub sustain_release_scale: f32,
-    /// Peaks recurring within this gap (ms) hold the gain for 1.25 times the gap, so a bass note
+    /// Peaks recurring within this gap (ms) hold the gain for 17/16 of the gap, so a bass note
     /// whose rectified peaks recur every half period sees a flat gain (no ripple, no harmonic
     /// distortion). A half period of f Hz is 500/f ms: 31.25 ms covers notes from 16 Hz up,
     /// 12.5 ms from 40 Hz, 50 ms from 10 Hz. Longer gaps (kicks, snares) get no learnt hold.
