@@ -301,3 +301,19 @@ impl Learner {
         }
     }
 }
+
+/// Where the plugin puts its capture for the editor. The plugin builds the capture when it
+/// knows the host rate (`activate`) and keeps its own `Arc` for the audio thread, which never
+/// touches this slot; the GUI thread reads it here.
+#[derive(Default)]
+pub struct CaptureSlot(Mutex<Option<Arc<Capture>>>);
+
+impl CaptureSlot {
+    pub fn set(&self, capture: Arc<Capture>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(capture);
+    }
+
+    pub fn get(&self) -> Option<Arc<Capture>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod learn;
 pub mod matching;
+pub mod reference;
 
 pub use analysis::{analyse, Analysis};
 pub use matching::{match_reference, MatchOptions, MatchResult};
