@@ -35,6 +35,11 @@ pub struct Lacquer {
     offline: bool,
     /// Editor window size and zoom (kept across editor openings).
     editor_state: Arc<nice_plug_egui::EguiEditorState>,
+    /// Learn/Match capture of the chain's input, built in `activate` at the host rate; the audio
+    /// thread writes it through atomics only (see `assist::learn`).
+    capture: Option<Arc<assist::learn::Capture>>,
+    /// The same capture for the editor.
+    capture_slot: Arc<assist::learn::CaptureSlot>,
 }
 
 impl Default for Lacquer {
@@ -46,6 +51,8 @@ impl Default for Lacquer {
             was_playing: false,
             offline: false,
             editor_state: editor::default_state(),
+            capture: None,
+            capture_slot: Arc::new(assist::learn::CaptureSlot::default()),
         }
     }
 }
@@ -89,7 +96,7 @@ impl Plugin for Lacquer {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.meters.clone(), self.editor_state.clone())
+        editor::create(self.params.clone(), self.meters.clone(), self.editor_state.clone(), self.capture_slot.clone())
     }
 
     fn activate(
@@ -112,6 +119,11 @@ impl Plugin for Lacquer {
         chain.reset();
         self.meters.sample_rate.store(config.sample_rate, std::sync::atomic::Ordering::Relaxed);
         context.set_latency_samples(chain.latency_samples() as u32);
+        if self.capture.as_ref().is_none_or(|c| c.sample_rate() != config.sample_rate) {
+            let capture = assist::learn::Capture::new(config.sample_rate, assist::learn::DEFAULT_LEARN_SECONDS);
+            self.capture_slot.set(capture.clone());
+            self.capture = Some(capture);
+        }
         true
     }
 
@@ -161,6 +173,14 @@ impl Plugin for Lacquer {
             let mut post = [0.0f32; SHELL_PIECE];
             if watched {
                 mono_sum(channels, start, end, &mut pre);
+            }
+            // Learn and Match listen to the playing mix, before the chain (atomics only).
+            if let (true, Some(capture)) = (playing, &self.capture) {
+                match channels {
+                    [mono] => capture.push(&[&mono[start..end]]),
+                    [left, right, ..] => capture.push(&[&left[start..end], &right[start..end]]),
+                    [] => {}
+                }
             }
             match channels {
                 [mono] => chain.process(&mut [&mut mono[start..end]]),

@@ -11,6 +11,7 @@ pub mod controls;
 pub mod eq_overlay;
 pub mod history;
 pub mod loudness;
+pub mod match_panel;
 pub mod meters;
 pub mod panel;
 pub mod presets;
@@ -30,6 +31,7 @@ use controls::{Controls, ParamHandle};
 use eq_overlay::EqOverlay;
 use history::LevelHistory;
 use loudness::LoudnessPanel;
+use match_panel::MatchPanel;
 use meters::Meters;
 use panel::ControlsPanel;
 use presets::PresetBar;
@@ -133,6 +135,8 @@ pub struct LacquerEditor {
     /// The preset bar and the persisted window size (the plugin's editor has them; tests may
     /// build the editor without).
     session: Option<EditorSession>,
+    /// The Match/Learn panel (the plugin's editor has it) and whether its window is open.
+    match_panel: Option<(MatchPanel, bool)>,
 }
 
 struct EditorSession {
@@ -159,6 +163,7 @@ impl LacquerEditor {
             themed: false,
             target_lufs: None,
             session: None,
+            match_panel: None,
         }
     }
 
@@ -166,6 +171,16 @@ impl LacquerEditor {
     pub fn with_presets(mut self, params: Arc<LacquerParams>) -> Self {
         self.session = Some(EditorSession { bar: PresetBar::new(params.clone()), params, size_restored: false });
         self
+    }
+
+    /// Adds the Match/Learn panel (a "Match" button in the top bar opens it).
+    pub fn with_match_panel(mut self, panel: MatchPanel) -> Self {
+        self.match_panel = Some((panel, false));
+        self
+    }
+
+    pub fn match_panel(&mut self) -> Option<&mut MatchPanel> {
+        self.match_panel.as_mut().map(|(panel, _)| panel)
     }
 
     pub fn preset_bar(&mut self) -> Option<&mut PresetBar> {
@@ -256,6 +271,12 @@ impl LacquerEditor {
             }
         });
         self.layout.meters = right.response.rect;
+        if let Some((panel, open)) = &mut self.match_panel {
+            let target = self.session.as_ref().map_or(self.target_lufs, |s| s.bar.target());
+            egui::Window::new("Match").open(open).resizable(false).show(ui.ctx(), |ui| {
+                panel.show(ui, &self.controls, self.edit.as_ref(), target);
+            });
+        }
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let spacing = 4.0;
             let panel_height = (ui.available_height() * 0.42).clamp(190.0, 250.0);
@@ -324,6 +345,10 @@ impl LacquerEditor {
                     });
                 }
             }
+            if let Some((_, open)) = &mut self.match_panel {
+                ui.separator();
+                ui.toggle_value(open, "Match");
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let zoom = ui.ctx().zoom_factor();
                 egui::ComboBox::from_label("Zoom").selected_text(format!("{:.0}%", zoom * 100.0)).show_ui(ui, |ui| {
@@ -382,12 +407,15 @@ pub fn create(
     params: Arc<LacquerParams>,
     bus: Arc<MeterBus>,
     state: Arc<EguiEditorState>,
+    capture: Arc<crate::assist::learn::CaptureSlot>,
 ) -> Option<nice_plug_egui::EguiEditor<LacquerEditor>> {
     let min = nice_plug::editor::dpi::LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1);
     let settings = EguiNiceSettings::new()
         .with_tile("Lacquer")
         .with_resize_hint(nice_plug::editor::ResizeHint::resizable().with_min_logical_size(min));
-    let app = LacquerEditor::new(params.clone(), bus, Box::new(NoEdit)).with_presets(params);
+    let app = LacquerEditor::new(params.clone(), bus, Box::new(NoEdit))
+        .with_presets(params.clone())
+        .with_match_panel(MatchPanel::new(params, capture));
     nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)
 }
 

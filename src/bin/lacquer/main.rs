@@ -8,6 +8,7 @@ mod analyze;
 mod audio_io;
 mod codec;
 mod deliver;
+mod matching;
 mod plot;
 mod presets;
 mod render;
@@ -72,10 +73,20 @@ enum Command {
         /// loudness over time, true peak against the ceiling) into DIR.
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
+        /// Match a reference: fit the EQ and width to REF's long-term balance and master to its
+        /// loudness (unless --target-lufs or --deliver says otherwise). See docs/assist.md.
+        #[arg(long = "match", value_name = "REF")]
+        match_ref: Option<PathBuf>,
+        /// How far --match moves toward the reference, 0–100 % (100 by default).
+        #[arg(long, value_name = "PERCENT", requires = "match_ref")]
+        match_amount: Option<String>,
     },
     /// Master TRACK... as one album into OUT_DIR: numbered track files, one continuous album
     /// file with the gaps, album.cue and report.json.
     Album(album::AlbumArgs),
+    /// Choose settings that move IN toward the reference REF (EQ, width, loudness) and print them
+    /// as --set arguments (optionally as a preset file); no audio is written.
+    Match(matching::MatchArgs),
     /// Measure loudness and peaks of one or more files.
     Analyze {
         #[arg(required = true)]
@@ -114,6 +125,8 @@ fn main() -> ExitCode {
             no_target,
             force,
             report,
+            match_ref,
+            match_amount,
         } => {
             let job = MasterJob {
                 preset: preset.as_deref(),
@@ -124,8 +137,14 @@ fn main() -> ExitCode {
                 no_target,
                 force,
             };
-            master(&input, &output, &job, target_lufs.as_deref(), report.as_deref())
+            match match_ref.map(|r| matching::Request::new(r, match_amount.as_deref())).transpose() {
+                Ok(request) => {
+                    master(&input, &output, &job, target_lufs.as_deref(), report.as_deref(), request.as_ref())
+                }
+                Err(e) => Err(e),
+            }
         }
+        Command::Match(args) => matching::run(&args),
         Command::Album(args) => album::run(&args),
         Command::Presets { action } => presets::run(action),
         Command::Analyze { files, json } => analyze_files(&files, json),
@@ -178,6 +197,7 @@ const CODEC_SAFE_PASSES: usize = 4;
 /// Extra lowering per pass beyond the measured excess (dB).
 const CODEC_SAFE_MARGIN_DB: f64 = 0.05;
 
+#[derive(Clone, Copy)]
 pub struct MasterJob<'a> {
     pub preset: Option<&'a str>,
     pub set: &'a [String],
@@ -190,6 +210,7 @@ pub struct MasterJob<'a> {
 
 /// What a render is made with: the chain settings, the loudness target, the file format and the
 /// delivery profile. `master` and `album` both build it here, so they render alike.
+#[derive(Clone, Copy)]
 pub struct Plan {
     pub profile: Option<deliver::Profile>,
     pub format: OutputFormat,
@@ -348,8 +369,9 @@ fn master(
     job: &MasterJob,
     target: Option<&str>,
     report_dir: Option<&Path>,
+    request: Option<&matching::Request>,
 ) -> Result<(), String> {
-    let plan = plan(job, target)?;
+    let mut plan = plan(job, target)?;
     let container = audio_io::Container::of(output, plan.format)?;
     if let Some(p) = plan.profile {
         if container != p.container {
@@ -361,11 +383,23 @@ fn master(
     if let Some(dir) = report_dir {
         report::check_dir(dir)?;
     }
+    let reference = request.map(|r| matching::Reference::load(&r.reference)).transpose()?;
     let audio = audio_io::read(input)?;
     let before = analyze::measure(&input.display().to_string(), &audio);
     let rate = plan.profile.map_or(audio.sample_rate, |p| p.rate_for(audio.sample_rate));
     let audio = to_delivery_rate(audio, rate)?;
-    let rendered = render_plan(&audio, &plan, std::io::stderr().is_terminal(), &[])?;
+    let progress = std::io::stderr().is_terminal();
+    let chosen = match (request, &reference) {
+        (Some(r), Some(reference)) => Some(matching::choose(&audio, job, target, reference, r.amount, progress)?),
+        _ => None,
+    };
+    if let Some(chosen) = &chosen {
+        plan = chosen.plan;
+    }
+    let mut rendered = render_plan(&audio, &plan, progress, &[])?;
+    if let (Some(chosen), Some(reference)) = (&chosen, &reference) {
+        rendered = matching::settle(&audio, job, chosen, rendered, reference, progress)?;
+    }
     audio_io::write(output, &rendered.audio, plan.format)?;
     let after = analyze::measure(&output.display().to_string(), &rendered.audio);
     let show = |v: Option<f64>| v.map_or("-inf".to_string(), |v| format!("{v:.1}"));
