@@ -5,6 +5,8 @@
 //! measures them, and the positions are found in the audio itself.
 
 mod common;
+#[path = "common/decode.rs"]
+mod decode;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -113,34 +115,9 @@ impl Decoded {
     }
 }
 
-/// WAV or FLAC decoded with symphonia (which scales every integer format to the full i32
-/// range; shifted back to `bits`).
+/// WAV or FLAC decoded with symphonia, shifted back to `bits`.
 fn decode(path: &Path, bits: u32) -> Decoded {
-    use symphonia::core::audio::SampleBuffer;
-    use symphonia::core::codecs::DecoderOptions;
-    use symphonia::core::formats::FormatOptions;
-    use symphonia::core::io::MediaSourceStream;
-    use symphonia::core::meta::MetadataOptions;
-    use symphonia::core::probe::Hint;
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    hint.with_extension(path.extension().unwrap().to_str().unwrap());
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
-        .unwrap();
-    let mut format = probed.format;
-    let track = format.default_track().unwrap().clone();
-    let mut decoder = symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).unwrap();
-    let (mut rate, mut channels, mut samples) = (0, 0, Vec::new());
-    while let Ok(packet) = format.next_packet() {
-        let decoded = decoder.decode(&packet).unwrap();
-        let spec = *decoded.spec();
-        (rate, channels) = (spec.rate, spec.channels.count());
-        let mut buf = SampleBuffer::<i32>::new(decoded.capacity() as u64, spec);
-        buf.copy_interleaved_ref(decoded);
-        samples.extend(buf.samples().iter().map(|&v| v >> (32 - bits)));
-    }
+    let (rate, channels, samples) = decode::decode_integers(path, bits);
     Decoded { rate, channels, samples, bits }
 }
 
