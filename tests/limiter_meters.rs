@@ -13,22 +13,13 @@
 
 mod common;
 
-use common::{db, true_peak_16x, TestRng};
+use common::{bessel_i0, db, kaiser_sinc_phases, true_peak_16x, TestRng};
 use lacquer::dsp::limiter::{Limiter, LimiterSettings};
 use std::f64::consts::PI;
 
 const CEILING_DB: f64 = -1.0;
 const DRIVE_DB: f32 = 12.0;
 const RATES: [f64; 3] = [44_100.0, 48_000.0, 96_000.0];
-
-fn bessel_i0(x: f64) -> f64 {
-    let (mut sum, mut term) = (1.0, 1.0);
-    for k in 1..80 {
-        term *= (x / (2.0 * k as f64)).powi(2);
-        sum += term;
-    }
-    sum
-}
 
 /// Meter (b): 4x oversampling by a polyphase low-pass, Kaiser window (beta 9, about 90 dB image
 /// rejection) over 64 base-rate taps per phase, cutoff at the base-rate Nyquist frequency, each
@@ -38,23 +29,7 @@ fn meter_4x_kaiser(x: &[f32]) -> f64 {
     const R: usize = 4;
     const HALF: isize = 32;
     let beta = 9.0;
-    let norm = bessel_i0(beta);
-    let phases: Vec<Vec<f64>> = (0..R)
-        .map(|p| {
-            let frac = p as f64 / R as f64;
-            let mut k: Vec<f64> = (-HALF + 1..=HALF)
-                .map(|j| {
-                    let t = j as f64 - frac;
-                    let sinc = if t == 0.0 { 1.0 } else { (PI * t).sin() / (PI * t) };
-                    let u = t / (HALF as f64 + 0.5);
-                    sinc * bessel_i0(beta * (1.0 - u * u).max(0.0).sqrt()) / norm
-                })
-                .collect();
-            let s: f64 = k.iter().sum();
-            k.iter_mut().for_each(|v| *v /= s);
-            k
-        })
-        .collect();
+    let phases = kaiser_sinc_phases(R, HALF, beta, HALF as f64 + 0.5);
     let n = x.len() as isize;
     let mut peak = 0.0f64;
     for i in 0..n {

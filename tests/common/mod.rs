@@ -24,7 +24,8 @@ impl TestRng {
     }
 }
 
-fn bessel_i0(x: f64) -> f64 {
+/// Modified Bessel function of the first kind, order 0 (power series), for Kaiser windows.
+pub fn bessel_i0(x: f64) -> f64 {
     let mut sum = 1.0;
     let mut term = 1.0;
     for k in 1..60 {
@@ -34,6 +35,30 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
+/// Polyphase Kaiser-windowed sinc interpolator with the cutoff at the base-rate Nyquist frequency:
+/// `phases[p][jj]` weighs x[n − half + 1 + jj] for the point at n + p/r, with a window that is
+/// zero at ±`span` samples, each phase scaled to unity DC gain (f64 throughout).
+pub fn kaiser_sinc_phases(r: usize, half: isize, beta: f64, span: f64) -> Vec<Vec<f64>> {
+    let norm = bessel_i0(beta);
+    (0..r)
+        .map(|p| {
+            let frac = p as f64 / r as f64;
+            let mut k: Vec<f64> = (-half + 1..=half)
+                .map(|j| {
+                    let t = j as f64 - frac;
+                    let sinc = if t == 0.0 { 1.0 } else { (PI * t).sin() / (PI * t) };
+                    let u = t / span;
+                    let w = if u.abs() >= 1.0 { 0.0 } else { bessel_i0(beta * (1.0 - u * u).sqrt()) / norm };
+                    sinc * w
+                })
+                .collect();
+            let s: f64 = k.iter().sum();
+            k.iter_mut().for_each(|v| *v /= s);
+            k
+        })
+        .collect()
+}
+
 /// Independent true-peak reference: 16x reconstruction with a long (±48 samples) Kaiser-windowed
 /// sinc in f64. Returns, for each sample index n, the largest reconstructed magnitude on the
 /// interval [n, n+1) (16 points, the first being the sample itself). Edges use zero padding.
@@ -41,27 +66,9 @@ pub fn true_peak_16x(x: &[f32]) -> Vec<f32> {
     const R: usize = 16;
     const HALF: isize = 48;
     let beta = 10.0;
-    let norm = bessel_i0(beta);
     // kernel[p][j] for offset j in -HALF+1..=HALF relative to n, fraction p/R.
-    let kernels: Vec<Vec<f64>> = (0..R)
-        .map(|p| {
-            let frac = p as f64 / R as f64;
-            let mut k: Vec<f64> = (-HALF + 1..=HALF)
-                .map(|j| {
-                    let t = j as f64 - frac;
-                    let sinc = if t == 0.0 { 1.0 } else { (PI * t).sin() / (PI * t) };
-                    let u = t / HALF as f64;
-                    let w = if u.abs() >= 1.0 { 0.0 } else { bessel_i0(beta * (1.0 - u * u).sqrt()) / norm };
-                    sinc * w
-                })
-                .collect();
-            if p > 0 {
-                let s: f64 = k.iter().sum();
-                k.iter_mut().for_each(|v| *v /= s);
-            }
-            k
-        })
-        .collect();
+    // (Phase 0 is the sample itself; its kernel is not used.)
+    let kernels = kaiser_sinc_phases(R, HALF, beta, HALF as f64);
     let n = x.len() as isize;
     (0..n)
         .map(|i| {
