@@ -7,42 +7,15 @@
 mod clap_harness;
 mod common;
 
-use std::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+use std::ffi::{c_ulong, c_void};
 use std::time::Duration;
 
 use clap_harness::{load_entry, Instance};
 use clap_sys::ext::gui::{clap_plugin_gui, clap_window, clap_window_handle, CLAP_EXT_GUI, CLAP_WINDOW_API_X11};
 
-#[link(name = "X11")]
-extern "C" {
-    fn XOpenDisplay(name: *const c_char) -> *mut c_void;
-    fn XDefaultRootWindow(display: *mut c_void) -> c_ulong;
-    fn XCreateSimpleWindow(
-        display: *mut c_void,
-        parent: c_ulong,
-        x: c_int,
-        y: c_int,
-        width: c_uint,
-        height: c_uint,
-        border_width: c_uint,
-        border: c_ulong,
-        background: c_ulong,
-    ) -> c_ulong;
-    fn XMapWindow(display: *mut c_void, window: c_ulong) -> c_int;
-    fn XFlush(display: *mut c_void) -> c_int;
-    fn XSync(display: *mut c_void, discard: c_int) -> c_int;
-    fn XQueryTree(
-        display: *mut c_void,
-        window: c_ulong,
-        root: *mut c_ulong,
-        parent: *mut c_ulong,
-        children: *mut *mut c_ulong,
-        count: *mut c_uint,
-    ) -> c_int;
-    fn XFree(data: *mut c_void) -> c_int;
-    fn XDestroyWindow(display: *mut c_void, window: c_ulong) -> c_int;
-    fn XCloseDisplay(display: *mut c_void) -> c_int;
-}
+#[path = "clap_harness/x11.rs"]
+mod x11;
+use x11::*;
 
 fn child_windows(display: *mut c_void, window: c_ulong) -> usize {
     let (mut root, mut parent, mut children, mut count) = (0, 0, std::ptr::null_mut(), 0);

@@ -20,7 +20,7 @@
 #[path = "../clap_harness/mod.rs"]
 mod clap_harness;
 
-use std::ffi::{c_char, c_int, c_uint, c_ulong, c_void, CString};
+use std::ffi::{c_ulong, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -37,26 +37,9 @@ use clap_sys::ext::gui::{clap_plugin_gui, clap_window, clap_window_handle, CLAP_
 use clap_sys::ext::params::{clap_plugin_params, CLAP_EXT_PARAMS};
 use clap_sys::fixedpoint::CLAP_SECTIME_FACTOR;
 
-#[link(name = "X11")]
-extern "C" {
-    fn XOpenDisplay(name: *const c_char) -> *mut c_void;
-    fn XDefaultRootWindow(display: *mut c_void) -> c_ulong;
-    fn XCreateSimpleWindow(
-        display: *mut c_void,
-        parent: c_ulong,
-        x: c_int,
-        y: c_int,
-        width: c_uint,
-        height: c_uint,
-        border_width: c_uint,
-        border: c_ulong,
-        background: c_ulong,
-    ) -> c_ulong;
-    fn XMapWindow(display: *mut c_void, window: c_ulong) -> c_int;
-    fn XFlush(display: *mut c_void) -> c_int;
-    fn XDestroyWindow(display: *mut c_void, window: c_ulong) -> c_int;
-    fn XCloseDisplay(display: *mut c_void) -> c_int;
-}
+#[path = "../clap_harness/x11.rs"]
+mod x11;
+use x11::*;
 
 const RATE: f64 = 48_000.0;
 const BLOCK: usize = 512;
