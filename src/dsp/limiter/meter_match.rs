@@ -14,6 +14,8 @@
 //! is the reading of the driven input times that gain: at or under the threshold, by
 //! construction and at no loudness cost where the meter does not over-read.
 
+use crate::dsp::simd::{LaneKernel, LaneWidth, Lanes};
+
 /// Driven input kept from the previous chunk: the 2x meter reaches 45 samples back from the
 /// newest input (its point for interval s = n - 34 uses x[s - 11 ..= s + 12]).
 pub const HISTORY: usize = 48;
@@ -60,40 +62,77 @@ impl MeterMatch {
     /// samples and then the chunk's (`peaks.len()` of them). `scale` takes back the part of the
     /// limiter's margin that exists for the meters this reading does not reproduce, so the
     /// meter's own reading is held at the ceiling (less the numeric margin), not under it.
-    pub fn raise(&self, x: &[f32], scale: f32, peaks: &mut [f32]) {
+    /// Runs on the lanes of `width`; every width gives the same result bit for bit.
+    pub fn raise(&self, width: LaneWidth, x: &[f32], scale: f32, peaks: &mut [f32]) {
         let n = peaks.len();
         match self {
             Self::Four(phases) => {
                 // Phase p for interval s = n_i - DETECTOR_DELAY: sum_k c[k] x[s + 6 - k].
                 let newest = HISTORY - DETECTOR_DELAY + 6;
-                for taps in phases {
-                    raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], scale, peaks);
-                }
+                let x = &x[newest + 1 - 12..newest + n];
+                width.run(RaiseByFir { phases, x, scale, peaks });
             }
             Self::Two(taps) => {
                 let newest = HISTORY - DETECTOR_DELAY + 12;
-                raise_by_fir(taps, &x[newest + 1 - taps.len()..newest + n], scale, peaks);
+                let x = &x[newest + 1 - 24..newest + n];
+                width.run(RaiseByFir { phases: std::array::from_ref(taps), x, scale, peaks });
             }
             Self::Off => {}
         }
     }
 }
 
-/// `peaks[i] = max(peaks[i], scale |sum_k taps[k] x[i + K - 1 - k]|)`, K = taps.len(): tap 0 weights
-/// the newest sample. Accumulates tap by tap over the whole block (vectorises), in fixed chunks.
-fn raise_by_fir<const K: usize>(taps: &[f32; K], x: &[f32], scale: f32, peaks: &mut [f32]) {
-    const BLOCK: usize = 64;
-    for (start, out) in (0..peaks.len()).step_by(BLOCK).zip(peaks.chunks_mut(BLOCK)) {
-        let mut acc = [0.0f32; BLOCK];
-        let acc = &mut acc[..out.len()];
-        for (k, &c) in taps.iter().enumerate() {
-            let from = start + K - 1 - k;
-            for (a, &v) in acc.iter_mut().zip(&x[from..from + out.len()]) {
-                *a += c * v;
+/// `peaks[i] = max(peaks[i], scale |sum_k c[k] x[i + K - 1 - k]|)` for each phase's taps `c`
+/// (tap 0 weights the newest sample). All phases read the same input window, so each input
+/// vector is loaded once for every phase; the sums stay in registers. Per lane the operations
+/// are the scalar tail's, in the same order (sum from tap 0, multiply then add), so the result
+/// does not depend on the width.
+struct RaiseByFir<'a, const K: usize, const P: usize> {
+    phases: &'a [[f32; K]; P],
+    x: &'a [f32],
+    scale: f32,
+    peaks: &'a mut [f32],
+}
+
+impl<const K: usize, const P: usize> LaneKernel for RaiseByFir<'_, K, P> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        raise_lanes::<V, K, P>(self.phases, self.x, self.scale, self.peaks);
+    }
+}
+
+#[inline(always)]
+fn raise_lanes<V: Lanes, const K: usize, const P: usize>(
+    phases: &[[f32; K]; P],
+    x: &[f32],
+    scale: f32,
+    peaks: &mut [f32],
+) {
+    let n = peaks.len().min((x.len() + 1).saturating_sub(K));
+    let groups = n - n % V::N;
+    let lane_scale = V::splat(scale);
+    for i in (0..groups).step_by(V::N) {
+        let mut sums = [V::splat(0.0); P];
+        for k in 0..K {
+            let v = V::load(x, i + K - 1 - k);
+            for (sum, taps) in sums.iter_mut().zip(phases) {
+                *sum = *sum + V::splat(taps[k]) * v;
             }
         }
-        for (p, a) in out.iter_mut().zip(acc.iter()) {
-            *p = p.max(scale * a.abs());
+        let mut peak = V::load(peaks, i);
+        for sum in sums {
+            peak = peak.max(lane_scale * sum.abs());
+        }
+        peak.store(peaks, i);
+    }
+    for (i, p) in peaks[..n].iter_mut().enumerate().skip(groups) {
+        for taps in phases {
+            let mut sum = 0.0f32;
+            for (k, &c) in taps.iter().enumerate() {
+                sum += c * x[i + K - 1 - k];
+            }
+            *p = p.max(scale * sum.abs());
         }
     }
 }
@@ -117,7 +156,7 @@ mod tests {
             let mut padded = vec![0.0f32; HISTORY];
             padded.extend_from_slice(&x);
             let mut peaks: Vec<f32> = (0..n).map(|i| x[i.saturating_sub(DETECTOR_DELAY)].abs()).collect();
-            mm.raise(&padded, 1.0, &mut peaks);
+            mm.raise(LaneWidth::detect(), &padded, 1.0, &mut peaks);
             let got = peaks.iter().cloned().fold(0.0f32, f32::max);
             assert!((got - expected).abs() <= 1e-5 * expected, "{fs}: {got} vs libebur128 {expected}");
         }

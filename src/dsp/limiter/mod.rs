@@ -448,7 +448,12 @@ impl Limiter {
                 }
             }
             if self.settings.true_peak {
-                self.meter_match.raise(&meter_x[..meter_match::HISTORY + n], self.meter_match_scale, driven);
+                self.meter_match.raise(
+                    self.width,
+                    &meter_x[..meter_match::HISTORY + n],
+                    self.meter_match_scale,
+                    driven,
+                );
             }
             meter_x.copy_within(n..n + meter_match::HISTORY, 0);
         }
