@@ -1,6 +1,6 @@
 //! The mastering chain, framework-free: the plugin, the CLI, the tests and the benchmarks all
 //! drive this one type. It owns the stages in their fixed order, walks the audio in chunks of at
-//! most [`MAX_CHUNK`] samples, keeps the reported latency fixed, crossfades the global bypass
+//! most [`MAX_CHUNK`] samples (the limiter in pieces of a few chunks), keeps the reported latency fixed, crossfades the global bypass
 //! against the latency-aligned input, and collects the meter readings.
 //!
 //! Order: input gain → EQ → compressor → stereo width → saturation → limiter → output gain →
@@ -81,8 +81,30 @@ struct Stages {
 impl Stages {
     /// The processing order: the one place it is written.
     fn in_order(&mut self) -> [&mut dyn Stage; 5] {
-        [&mut self.eq, &mut self.compressor, &mut self.stereo, &mut self.saturation, &mut self.limiter]
+        let ([eq, compressor, stereo, saturation], limiter) = self.chunked_then_limiter();
+        [eq, compressor, stereo, saturation, limiter]
     }
+
+    /// The same order, split the way [`Chain`] runs it: the stages before the limiter chunk by
+    /// chunk (at most [`MAX_CHUNK`] frames, what their scratch and per-chunk coefficient
+    /// updates are sized for), then the limiter over the whole piece at once. The limiter's
+    /// output does not depend on how its input is split (tested bit for bit in its module), and
+    /// its per-call bookkeeping (delay and history rings, detector and gain-path block set-up)
+    /// is then paid once per piece instead of once per 64 frames.
+    fn chunked_then_limiter(&mut self) -> ([&mut dyn Stage; 4], &mut Limiter) {
+        ([&mut self.eq, &mut self.compressor, &mut self.stereo, &mut self.saturation], &mut self.limiter)
+    }
+}
+
+/// Frames the chain processes as one piece (longer blocks are split): the limiter's unit of
+/// work, a whole number of the other stages' chunks.
+const PIECE: usize = 4 * MAX_CHUNK;
+
+/// Per-piece working copies of the audio and of the latency-aligned input, kept with the chain
+/// so no block pays for zeroing them.
+struct PieceScratch {
+    audio: [[f32; PIECE]; 2],
+    dry: [[f32; PIECE]; 2],
 }
 
 pub struct Chain {
@@ -111,6 +133,7 @@ pub struct Chain {
     /// Samples metered since the loudness meters were reset: level match waits for a full
     /// short-term window on both meters before it moves.
     metered_samples: usize,
+    scratch: Box<PieceScratch>,
 }
 
 impl Chain {
@@ -147,6 +170,7 @@ impl Chain {
             loudness_running: true,
             level_match: LevelMatch::new(sample_rate),
             metered_samples: 0,
+            scratch: Box::new(PieceScratch { audio: [[0.0; PIECE]; 2], dry: [[0.0; PIECE]; 2] }),
         };
         chain.apply(&settings);
         chain.reset();
@@ -287,9 +311,8 @@ impl Chain {
         }
         let mut start = 0;
         while start < n {
-            let len = (n - start).min(MAX_CHUNK);
-            let mut left = [0.0f32; MAX_CHUNK];
-            let mut right = [0.0f32; MAX_CHUNK];
+            let len = (n - start).min(PIECE);
+            let [left, right] = &mut self.scratch.audio;
             if let Some(first) = channels.first() {
                 left[..len].copy_from_slice(&first[start..start + len]);
             }
@@ -298,7 +321,8 @@ impl Chain {
             } else {
                 right[..len].copy_from_slice(&left[..len]);
             }
-            self.process_chunk(&mut left[..len], &mut right[..len]);
+            self.process_piece(len);
+            let [left, right] = &self.scratch.audio;
             if let Some(first) = channels.first_mut() {
                 first[start..start + len].copy_from_slice(&left[..len]);
             }
@@ -321,47 +345,55 @@ impl Chain {
         }
     }
 
-    fn process_chunk(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let len = left.len();
-        let mut dry_l = [0.0f32; MAX_CHUNK];
-        let mut dry_r = [0.0f32; MAX_CHUNK];
-        for channel in [&mut *left, &mut *right] {
-            channel.iter_mut().for_each(|x| *x = reject_garbage(*x));
-        }
-        for (peak, x) in self.meters.input_peak.iter_mut().zip([&*left, &*right]) {
-            *peak = peak.max(max_abs(x));
-        }
+    /// Runs the piece in `scratch.audio[..][..len]` (at most [`PIECE`] frames) through the chain.
+    fn process_piece(&mut self, len: usize) {
+        let PieceScratch { audio: [left, right], dry: [dry_l, dry_r] } = &mut *self.scratch;
+        let (left, right) = (&mut left[..len], &mut right[..len]);
         // The latency-aligned input is read only while the bypass or delta mix needs it; the
-        // delay lines are written always, so it is ready when a crossfade starts.
+        // delay lines are written always, so it is ready when a crossfade starts. The mixes only
+        // change in `set_settings`, so this holds for the whole piece (and a mix that settles at
+        // wet = 1, delta = 0 inside it gives `processed` bit for bit below).
         let settled = |s: &LinearSmoother, v: f32| !s.is_smoothing() && s.current() == v;
         let mixing = !(settled(&self.wet_mix, 1.0) && settled(&self.delta_mix, 0.0));
-        self.dry[0].push_block(left, mixing.then_some(&mut dry_l[..len]));
-        self.dry[1].push_block(right, mixing.then_some(&mut dry_r[..len]));
-        apply_gain(&mut self.input_gain, left, right);
-
-        for stage in self.stages.in_order() {
-            stage.process(left, right);
-        }
-
-        apply_gain(&mut self.output_gain, left, right);
-        self.dither.process(left, right);
-
-        // Settled at wet = 1 and delta = 0 the mix below gives `processed` bit for bit.
-        if mixing {
-            for i in 0..len {
-                let wet = self.wet_mix.next();
-                let delta = self.delta_mix.next();
-                for (out, dry) in [(&mut left[i], dry_l[i]), (&mut right[i], dry_r[i])] {
-                    // delta = 1 → output minus input (what the chain adds or removes).
-                    let processed = *out - delta * dry;
-                    // Exact at both ends (wet = 1 gives `processed` bit for bit, so nothing the
-                    // limiter kept under the ceiling is nudged over it by rounding; wet = 0 gives dry).
-                    *out = processed * wet + dry * (1.0 - wet);
-                }
+        let (mut chunked, limiter) = self.stages.chunked_then_limiter();
+        for (k, (l, r)) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)).enumerate() {
+            for channel in [&mut *l, &mut *r] {
+                channel.iter_mut().for_each(|x| *x = reject_garbage(*x));
+            }
+            for (peak, x) in self.meters.input_peak.iter_mut().zip([&*l, &*r]) {
+                *peak = peak.max(max_abs(x));
+            }
+            let span = k * MAX_CHUNK..k * MAX_CHUNK + l.len();
+            self.dry[0].push_block(l, mixing.then_some(&mut dry_l[span.clone()]));
+            self.dry[1].push_block(r, mixing.then_some(&mut dry_r[span]));
+            apply_gain(&mut self.input_gain, l, r);
+            for stage in chunked.iter_mut() {
+                stage.process(l, r);
             }
         }
-        for (peak, x) in self.meters.output_peak.iter_mut().zip([&*left, &*right]) {
-            *peak = peak.max(max_abs(x));
+        limiter.process(left, right);
+
+        for (k, (l, r)) in left.chunks_mut(MAX_CHUNK).zip(right.chunks_mut(MAX_CHUNK)).enumerate() {
+            apply_gain(&mut self.output_gain, l, r);
+            self.dither.process(l, r);
+            if mixing {
+                let at = k * MAX_CHUNK;
+                for (i, (l, r)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
+                    let wet = self.wet_mix.next();
+                    let delta = self.delta_mix.next();
+                    for (out, dry) in [(&mut *l, dry_l[at + i]), (&mut *r, dry_r[at + i])] {
+                        // delta = 1 → output minus input (what the chain adds or removes).
+                        let processed = *out - delta * dry;
+                        // Exact at both ends (wet = 1 gives `processed` bit for bit, so nothing
+                        // the limiter kept under the ceiling is nudged over it by rounding; wet = 0
+                        // gives dry).
+                        *out = processed * wet + dry * (1.0 - wet);
+                    }
+                }
+            }
+            for (peak, x) in self.meters.output_peak.iter_mut().zip([&*l, &*r]) {
+                *peak = peak.max(max_abs(x));
+            }
         }
     }
 }

@@ -155,10 +155,19 @@ mod tests {
             let mm = MeterMatch::new(fs as f32);
             let mut padded = vec![0.0f32; HISTORY];
             padded.extend_from_slice(&x);
-            let mut peaks: Vec<f32> = (0..n).map(|i| x[i.saturating_sub(DETECTOR_DELAY)].abs()).collect();
-            mm.raise(LaneWidth::detect(), &padded, 1.0, &mut peaks);
-            let got = peaks.iter().cloned().fold(0.0f32, f32::max);
-            assert!((got - expected).abs() <= 1e-5 * expected, "{fs}: {got} vs libebur128 {expected}");
+            let start: Vec<f32> = (0..n).map(|i| x[i.saturating_sub(DETECTOR_DELAY)].abs()).collect();
+            let mut first: Option<Vec<f32>> = None;
+            // Every width this CPU runs gives the same points, bit for bit.
+            for width in LaneWidth::supported() {
+                let mut peaks = start.clone();
+                mm.raise(width, &padded, 1.0, &mut peaks);
+                let got = peaks.iter().cloned().fold(0.0f32, f32::max);
+                assert!((got - expected).abs() <= 1e-5 * expected, "{fs}: {got} vs libebur128 {expected}");
+                let bits: Vec<u32> = peaks.iter().map(|p| p.to_bits()).collect();
+                let reference = first.get_or_insert_with(|| peaks.clone());
+                let reference: Vec<u32> = reference.iter().map(|p| p.to_bits()).collect();
+                assert_eq!(bits, reference, "{fs}: {} lanes differ from four", width.lanes());
+            }
         }
     }
 }

@@ -3,15 +3,16 @@
 //! The same arithmetic in the same order as the per-sample detector (bit-identical estimates,
 //! tested), with the latency of every ratio, computed on a group of consecutive samples at a
 //! time. Working on a block removes the per-sample windows and lets each stage run as one vector
-//! loop. The loops are written once over [`Lanes`] and run on eight AVX lanes where the CPU has
-//! AVX (checked once, in `new`), on four SSE lanes otherwise; per lane both perform the same
-//! operations in the same order (no fused multiply-add), so they agree bit for bit (tested).
+//! loop. The loops are written once over [`Lanes`] and run on sixteen AVX-512 lanes where the
+//! CPU has AVX-512F, on eight AVX lanes where it has AVX (checked once, in `new`), on four SSE
+//! lanes otherwise; per lane all perform the same operations in the same order (no fused
+//! multiply-add), so they agree bit for bit (tested).
 
 use crate::dsp::resample::detector_kernel::{self, Kernel};
 use crate::dsp::resample::peak_interpolator::{
     refine, SHORT_WINDOW_EXTRA, STAGE1_BETA, STAGE1_PAIRS, STAGE2_BETA, STAGE2_PAIRS, STAGE3_DELAY,
 };
-use crate::dsp::simd::{Aligned8, LaneWidth, Lanes, F4};
+use crate::dsp::simd::{Aligned16, LaneWidth, Lanes, F4};
 
 /// Input samples [`BlockPeakInterpolator4`] works on at once (longer blocks are split).
 pub const BLOCK_CAPACITY: usize = 128;
@@ -32,7 +33,7 @@ const _: () = assert!(STAGE1_PAIRS.is_multiple_of(8));
 #[derive(Debug, Clone)]
 pub struct BlockPeakInterpolator4 {
     /// Stage 1's folded kernel, each coefficient repeated in eight lanes.
-    stage1: [Aligned8; STAGE1_PAIRS],
+    stage1: [Aligned16; STAGE1_PAIRS],
     stage1_scalar: Kernel<STAGE1_PAIRS>,
     stage2: [f32; STAGE2_PAIRS],
     x: [f32; BLOCK_X_HISTORY + BLOCK_CAPACITY],
@@ -60,7 +61,7 @@ impl BlockPeakInterpolator4 {
     fn with_width(width: LaneWidth) -> Self {
         let stage1 = detector_kernel::design(STAGE1_BETA, STAGE1_PAIRS as f64);
         Self {
-            stage1: stage1.map(|c| Aligned8([c; 8])),
+            stage1: stage1.map(|c| Aligned16([c; 16])),
             stage1_scalar: Kernel(stage1),
             stage2: detector_kernel::design(STAGE2_BETA, STAGE2_PAIRS as f64 + SHORT_WINDOW_EXTRA),
             x: [0.0; BLOCK_X_HISTORY + BLOCK_CAPACITY],
@@ -88,10 +89,18 @@ impl BlockPeakInterpolator4 {
     pub fn process(&mut self, values: &mut [f32]) {
         for block in values.chunks_mut(BLOCK_CAPACITY) {
             #[cfg(target_arch = "x86_64")]
-            if self.width.lanes() == 8 {
-                // SAFETY: eight lanes only come from `LaneWidth::detect` on a CPU with AVX.
-                unsafe { self.process_block_avx(block) };
-                continue;
+            match self.width.lanes() {
+                // SAFETY: sixteen lanes only come from `LaneWidth` on a CPU with AVX-512F.
+                16 => {
+                    unsafe { self.process_block_avx512(block) };
+                    continue;
+                }
+                // SAFETY: eight lanes only come from `LaneWidth` on a CPU with AVX.
+                8 => {
+                    unsafe { self.process_block_avx(block) };
+                    continue;
+                }
+                _ => {}
             }
             self.process_block::<F4>(block);
         }
@@ -103,6 +112,13 @@ impl BlockPeakInterpolator4 {
     #[target_feature(enable = "avx")]
     unsafe fn process_block_avx(&mut self, peaks: &mut [f32]) {
         self.process_block::<crate::dsp::simd::f8::F8>(peaks);
+    }
+
+    /// The sixteen-lane build (AVX-512F), concrete for the same reason.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn process_block_avx512(&mut self, peaks: &mut [f32]) {
+        self.process_block::<crate::dsp::simd::f32x16::F32x16>(peaks);
     }
 
     /// One block (at most `BLOCK_CAPACITY` samples): groups of `V::N` samples, then of four,
@@ -192,7 +208,7 @@ impl BlockPeakInterpolator4 {
 /// [`detector_kernel::fold_long`] does (eight partial sums by k mod 8, combined the same way), so the
 /// result is bit-identical to it. Requires at + 1 >= P and at + N + P <= x.len().
 #[inline(always)]
-fn fold_long_lanes<V: Lanes>(h: &[Aligned8; STAGE1_PAIRS], x: &[f32], at: usize) -> V {
+fn fold_long_lanes<V: Lanes>(h: &[Aligned16; STAGE1_PAIRS], x: &[f32], at: usize) -> V {
     const P: usize = STAGE1_PAIRS;
     assert!(at + 1 >= P && at + V::N + P <= x.len());
     // One checked window: x[at + 1 - P] ..= x[at + P + N - 1]; every load below reads at a
@@ -281,8 +297,8 @@ mod tests {
         let signal = test_signal(20_000, &mut rng);
         let mut reference = PeakInterpolator::new(4);
         let expected: Vec<f32> = signal.iter().map(|&x| reference.push(x)).collect();
-        for det in [BlockPeakInterpolator4::new(), BlockPeakInterpolator4::with_width(LaneWidth::FOUR)] {
-            let mut det = det;
+        for width in LaneWidth::supported() {
+            let mut det = BlockPeakInterpolator4::with_width(width);
             let peaks = run_split(&mut det, &signal, 29);
             for i in 0..signal.len() {
                 assert_eq!(peaks[i].to_bits(), expected[i].to_bits(), "at {i}: {} vs {}", peaks[i], expected[i]);
@@ -290,22 +306,31 @@ mod tests {
         }
     }
 
-    /// The AVX and SSE paths give the same output bit for bit on random input, with random
-    /// block splits (the AVX half is skipped on a CPU without AVX).
+    /// Every width this CPU runs (SSE, and AVX and AVX-512 where present) gives the same output
+    /// bit for bit on random input, with random block splits.
     #[test]
-    fn avx_and_sse_paths_agree_bit_for_bit() {
-        if LaneWidth::detect().lanes() == 8 {
-            let mut rng = XorShift32::new(41);
-            for round in 0..4 {
-                let scale = [1.0, 1e-3, 40.0, 1e-30][round];
-                let signal: Vec<f32> = (0..6000).map(|_| scale * rng.next_centered()).collect();
-                let sse =
-                    run_split(&mut BlockPeakInterpolator4::with_width(LaneWidth::FOUR), &signal, 7 + round as u32);
-                let mut avx_det = BlockPeakInterpolator4::new();
-                assert_eq!(avx_det.width().lanes(), 8);
-                let avx = run_split(&mut avx_det, &signal, 11 + round as u32);
+    fn every_lane_width_agrees_bit_for_bit() {
+        let widths: Vec<LaneWidth> = LaneWidth::supported().collect();
+        assert_eq!(widths[0], LaneWidth::FOUR);
+        assert_eq!(*widths.last().unwrap(), LaneWidth::detect());
+        let mut rng = XorShift32::new(41);
+        for round in 0..4 {
+            let scale = [1.0, 1e-3, 40.0, 1e-30][round];
+            let signal: Vec<f32> = (0..6000).map(|_| scale * rng.next_centered()).collect();
+            let sse = run_split(&mut BlockPeakInterpolator4::with_width(LaneWidth::FOUR), &signal, 7 + round as u32);
+            for &width in &widths[1..] {
+                let mut det = BlockPeakInterpolator4::with_width(width);
+                assert_eq!(det.width().lanes(), width.lanes());
+                let wide = run_split(&mut det, &signal, 11 + round as u32);
                 for i in 0..signal.len() {
-                    assert_eq!(avx[i].to_bits(), sse[i].to_bits(), "scale {scale} at {i}: {} vs {}", avx[i], sse[i]);
+                    let lanes = width.lanes();
+                    assert_eq!(
+                        wide[i].to_bits(),
+                        sse[i].to_bits(),
+                        "{lanes} lanes, scale {scale} at {i}: {} vs {}",
+                        wide[i],
+                        sse[i]
+                    );
                 }
             }
         }

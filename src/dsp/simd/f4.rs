@@ -13,8 +13,9 @@ pub trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = S
     fn splat(v: f32) -> Self;
     /// Lanes `s[at..at + N]`.
     fn load(s: &[f32], at: usize) -> Self;
-    /// The first N values of a 32-byte aligned group of eight (a coefficient repeated in lanes).
-    fn load_lanes(group: &Aligned8) -> Self;
+    /// The first N values of a 64-byte aligned group of sixteen (a coefficient repeated in
+    /// lanes).
+    fn load_lanes(group: &Aligned16) -> Self;
     fn store(self, s: &mut [f32], at: usize);
     /// The last lane.
     fn last(self) -> f32;
@@ -58,11 +59,11 @@ pub fn fast_log2<V: Lanes>(x: V) -> V {
     e + t * p * V::splat(2.0 / std::f32::consts::LN_2)
 }
 
-/// Eight f32 values, 32-byte aligned, so a vector of up to eight lanes loads them aligned (and
-/// the multiply can take them straight from memory).
+/// Sixteen f32 values, 64-byte aligned, so a vector of up to sixteen lanes loads them aligned
+/// (and the multiply can take them straight from memory).
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(32))]
-pub struct Aligned8(pub [f32; 8]);
+#[repr(C, align(64))]
+pub struct Aligned16(pub [f32; 16]);
 
 /// Four f32 lanes: SSE on x86_64 (part of its baseline), a plain array elsewhere, with the same
 /// operations in the same order so both give identical results. Used to run the detector on
@@ -305,10 +306,10 @@ impl Lanes for F4 {
         F4::load(s, at)
     }
     #[inline(always)]
-    fn load_lanes(group: &Aligned8) -> Self {
+    fn load_lanes(group: &Aligned16) -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: `group` is 32-byte aligned and holds eight floats; this reads the first four.
+            // SAFETY: `group` is 64-byte aligned and holds sixteen floats; this reads the first four.
             unsafe { F4(std::arch::x86_64::_mm_load_ps(group.0.as_ptr())) }
         }
         #[cfg(not(target_arch = "x86_64"))]

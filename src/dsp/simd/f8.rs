@@ -9,7 +9,7 @@
 //! are meant to be inlined into a `#[target_feature(enable = "avx")]` function (they are
 //! `#[inline(always)]` so that the whole loop is compiled for AVX).
 
-use crate::dsp::simd::f4::{Aligned8, Lanes};
+use crate::dsp::simd::f4::{Aligned16, Lanes};
 use std::arch::x86_64::*;
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -48,8 +48,8 @@ impl Lanes for F8 {
         unsafe { F8(_mm256_loadu_ps(lanes.as_ptr())) }
     }
     #[inline(always)]
-    fn load_lanes(group: &Aligned8) -> Self {
-        // `group` is eight floats, 32-byte aligned.
+    fn load_lanes(group: &Aligned16) -> Self {
+        // `group` is sixteen floats, 64-byte aligned; this reads the first eight.
         unsafe { F8(_mm256_load_ps(group.0.as_ptr())) }
     }
     #[inline(always)]

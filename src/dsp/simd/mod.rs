@@ -3,12 +3,12 @@
 //! Two kinds of loop, two numeric policies:
 //!
 //! - **Lane loops** (the limiter's true-peak detector and gain requirements) are written once
-//!   over [`Lanes`] and run on [`F4`] (SSE, the x86-64 baseline; a plain array elsewhere) or, on
-//!   CPUs with AVX, on eight lanes. Every lane operation is the scalar IEEE operation (no fused
-//!   multiply-add), so both widths give bit-identical results: a render does not depend on the
-//!   machine it ran on. The width is a [`LaneWidth`], a token that can only say "eight" after
-//!   the CPU was checked, and the eight-lane type is private to the crate: no public API can
-//!   execute AVX on a CPU without it.
+//!   over [`Lanes`] and run on [`F4`] (SSE, the x86-64 baseline; a plain array elsewhere), on
+//!   CPUs with AVX on eight lanes, and on CPUs with AVX-512F on sixteen. Every lane operation is
+//!   the scalar IEEE operation (no fused multiply-add), so every width gives bit-identical
+//!   results: a render does not depend on the machine it ran on. The width is a [`LaneWidth`], a
+//!   token that can only say "eight" or "sixteen" after the CPU was checked, and the wide types
+//!   are private to the crate: no public API can execute AVX or AVX-512 on a CPU without it.
 //! - **FMA loops** (the oversampler's half-band FIR, the true-peak meter's grid, the saturation
 //!   curve) are plain Rust over fixed-size groups that LLVM vectorises, compiled twice through
 //!   [`run_fma`]: for the baseline and, where the CPU has AVX2 and FMA, with those enabled and
@@ -20,57 +20,64 @@
 //! Scalar helpers that need one instruction ([`truncate_i32`]) and the two-lane f64 type of the
 //! loudness meter's K-weighting ([`F64x2`]) live here too.
 
+/// Crate-private for the same reason: an `F32x16` executes AVX-512F ([`LaneWidth::run`] and the
+/// block detector's AVX-512 entry).
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod f32x16;
 mod f4;
 mod f64x2;
 /// Crate-private: an `F8` executes AVX, so only code that runs after [`LaneWidth::detect`]
-/// reported eight lanes may use it: [`LaneWidth::run`], and the block detector's AVX entry
+/// reported eight (or more) lanes may use it: [`LaneWidth::run`], and the block detector's AVX entry
 /// (`resample::block_peak_interpolator`), which is kept as a concrete `#[target_feature]` method
 /// because the generic route through [`LaneKernel`] measured 30-40 % slower there.
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod f8;
 
-pub use f4::{fast_log2, Aligned8, Lanes, F4};
+pub use f4::{fast_log2, Aligned16, Lanes, F4};
 pub use f64x2::F64x2;
 
-/// How many lanes a [`LaneKernel`] runs on. Only [`LaneWidth::detect`] returns the eight-lane
-/// width, and only on a CPU with AVX: holding one is the proof that running AVX is sound.
+/// How many lanes a [`LaneKernel`] runs on. Only [`LaneWidth::detect`] and
+/// [`LaneWidth::supported`] return the wider widths, and only on a CPU that runs them: holding
+/// one is the proof that running its instructions is sound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LaneWidth {
-    avx: bool,
+    lanes: u8,
 }
 
 impl LaneWidth {
     /// Four lanes, on every CPU.
-    pub const FOUR: LaneWidth = LaneWidth { avx: false };
+    pub const FOUR: LaneWidth = LaneWidth { lanes: 4 };
 
-    /// The widest lanes this CPU runs: eight with AVX, four otherwise.
+    /// The widest lanes this CPU runs: sixteen with AVX-512F, eight with AVX, four otherwise.
     pub fn detect() -> Self {
+        Self::supported().last().unwrap_or(Self::FOUR)
+    }
+
+    /// Every width this CPU runs, narrowest first (the tests compare them with each other).
+    pub fn supported() -> impl Iterator<Item = LaneWidth> {
         #[cfg(target_arch = "x86_64")]
-        {
-            LaneWidth { avx: std::arch::is_x86_feature_detected!("avx") }
-        }
+        let (avx, avx512) =
+            (std::arch::is_x86_feature_detected!("avx"), std::arch::is_x86_feature_detected!("avx512f"));
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            Self::FOUR
-        }
+        let (avx, avx512) = (false, false);
+        [(4, true), (8, avx), (16, avx512)].into_iter().filter(|&(_, ok)| ok).map(|(lanes, _)| LaneWidth { lanes })
     }
 
     pub fn lanes(self) -> usize {
-        if self.avx {
-            8
-        } else {
-            4
-        }
+        usize::from(self.lanes)
     }
 
     /// Runs `kernel` on this many lanes. Implementations of [`LaneKernel::run`] should be
-    /// `#[inline(always)]`, so their loop is compiled for AVX when it runs on eight lanes.
+    /// `#[inline(always)]`, so their loop is compiled for the width's instructions.
     #[inline]
     pub fn run<K: LaneKernel>(self, kernel: K) -> K::Output {
         #[cfg(target_arch = "x86_64")]
-        if self.avx {
-            // SAFETY: `avx` is only true when `detect` found AVX on this CPU.
-            return unsafe { run_avx(kernel) };
+        match self.lanes {
+            // SAFETY: sixteen lanes are only handed out where the CPU has AVX-512F.
+            16 => return unsafe { run_avx512(kernel) },
+            // SAFETY: eight lanes are only handed out where the CPU has AVX.
+            8 => return unsafe { run_avx(kernel) },
+            _ => {}
         }
         kernel.run::<F4>()
     }
@@ -86,6 +93,12 @@ pub trait LaneKernel {
 #[target_feature(enable = "avx")]
 unsafe fn run_avx<K: LaneKernel>(kernel: K) -> K::Output {
     kernel.run::<f8::F8>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn run_avx512<K: LaneKernel>(kernel: K) -> K::Output {
+    kernel.run::<f32x16::F32x16>()
 }
 
 /// A loop written once over `const FMA: bool` (its multiply-adds through [`madd`]), run by
@@ -161,7 +174,7 @@ mod tests {
     struct Sum<'a>(&'a [f32]);
 
     impl LaneKernel for Sum<'_> {
-        type Output = (usize, [f32; 4]);
+        type Output = (usize, f32);
         #[inline(always)]
         fn run<V: Lanes>(self) -> Self::Output {
             let mut acc = V::splat(0.0);
@@ -169,24 +182,26 @@ mod tests {
             for i in (0..groups).step_by(V::N) {
                 acc = acc + V::load(self.0, i) * V::splat(0.5);
             }
-            let mut lanes = [0.0f32; 8];
+            let mut lanes = [0.0f32; 16];
             acc.store(&mut lanes, 0);
-            (V::N, [lanes[0] + lanes[4], lanes[1] + lanes[5], lanes[2] + lanes[6], lanes[3] + lanes[7]])
+            (V::N, lanes.iter().sum())
         }
     }
 
-    /// Both widths run the kernel (the detected one on this machine) and per-lane arithmetic is
-    /// the same: halving exact binary fractions sums exactly at either width.
+    /// Every width the CPU runs (four, and eight and sixteen where it has AVX and AVX-512F)
+    /// runs the kernel with its own lane count, and per-lane arithmetic is the same: halving
+    /// exact binary fractions sums exactly at any width.
     #[test]
     fn lane_widths_run_the_kernel_with_their_lane_count() {
         let x: Vec<f32> = (0..64).map(|i| i as f32).collect();
-        let (n4, four) = LaneWidth::FOUR.run(Sum(&x));
-        assert_eq!(n4, 4);
-        let detected = LaneWidth::detect();
-        let (n, wide) = detected.run(Sum(&x));
-        assert_eq!(n, detected.lanes());
-        assert_eq!(four.iter().sum::<f32>(), wide.iter().sum::<f32>());
-        assert_eq!(four.iter().sum::<f32>(), 0.5 * (0..64).sum::<i32>() as f32);
+        let widths: Vec<LaneWidth> = LaneWidth::supported().collect();
+        assert_eq!(widths.first(), Some(&LaneWidth::FOUR));
+        assert_eq!(widths.last(), Some(&LaneWidth::detect()));
+        for width in widths {
+            let (n, sum) = width.run(Sum(&x));
+            assert_eq!(n, width.lanes());
+            assert_eq!(sum, 0.5 * (0..64).sum::<i32>() as f32);
+        }
     }
 
     struct Dot<'a>(&'a [f32], &'a [f32]);
