@@ -40,6 +40,9 @@ pub struct Lacquer {
     capture: Option<Arc<assist::learn::Capture>>,
     /// The same capture for the editor.
     capture_slot: Arc<assist::learn::CaptureSlot>,
+    /// Mono sums before and after the chain for the editor's spectrum (kept here so a block
+    /// does not pay for zeroing them).
+    spectrum_feed: Box<[[f32; SHELL_PIECE]; 2]>,
 }
 
 impl Default for Lacquer {
@@ -53,6 +56,7 @@ impl Default for Lacquer {
             editor_state: editor::default_state(),
             capture: None,
             capture_slot: Arc::new(assist::learn::CaptureSlot::default()),
+            spectrum_feed: Box::new([[0.0; SHELL_PIECE]; 2]),
         }
     }
 }
@@ -169,10 +173,9 @@ impl Plugin for Lacquer {
         while start < n {
             // Pieces end at history-point boundaries so each 10 ms point gets its own maxima.
             let end = (start + SHELL_PIECE.min(self.meters.frames_to_next_history_point())).min(n);
-            let mut pre = [0.0f32; SHELL_PIECE];
-            let mut post = [0.0f32; SHELL_PIECE];
+            let [pre, post] = &mut *self.spectrum_feed;
             if watched {
-                mono_sum(channels, start, end, &mut pre);
+                mono_sum(channels, start, end, pre);
             }
             // Learn and Match listen to the playing mix, before the chain (atomics only).
             if let (true, Some(capture)) = (playing, &self.capture) {
@@ -188,7 +191,7 @@ impl Plugin for Lacquer {
                 [] => {}
             }
             if watched {
-                mono_sum(channels, start, end, &mut post);
+                mono_sum(channels, start, end, post);
                 self.meters.push_spectrum(&pre[..end - start], &post[..end - start]);
             }
             let piece_meters = chain.take_meters();

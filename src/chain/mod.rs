@@ -100,13 +100,6 @@ impl Stages {
 /// work, a whole number of the other stages' chunks.
 const PIECE: usize = 4 * MAX_CHUNK;
 
-/// Per-piece working copies of the audio and of the latency-aligned input, kept with the chain
-/// so no block pays for zeroing them.
-struct PieceScratch {
-    audio: [[f32; PIECE]; 2],
-    dry: [[f32; PIECE]; 2],
-}
-
 pub struct Chain {
     sample_rate: f32,
     channels: usize,
@@ -133,7 +126,10 @@ pub struct Chain {
     /// Samples metered since the loudness meters were reset: level match waits for a full
     /// short-term window on both meters before it moves.
     metered_samples: usize,
-    scratch: Box<PieceScratch>,
+    /// The latency-aligned input of a piece, while the bypass or delta mix needs it.
+    dry_scratch: Box<[[f32; PIECE]; 2]>,
+    /// The second channel of a mono input (always `Some` outside `process`).
+    mono_copy: Option<Box<[f32; PIECE]>>,
 }
 
 impl Chain {
@@ -170,7 +166,8 @@ impl Chain {
             loudness_running: true,
             level_match: LevelMatch::new(sample_rate),
             metered_samples: 0,
-            scratch: Box::new(PieceScratch { audio: [[0.0; PIECE]; 2], dry: [[0.0; PIECE]; 2] }),
+            dry_scratch: Box::new([[0.0; PIECE]; 2]),
+            mono_copy: Some(Box::new([0.0; PIECE])),
         };
         chain.apply(&settings);
         chain.reset();
@@ -309,27 +306,25 @@ impl Chain {
             let right: &[f32] = if stereo { &channels[1][..n] } else { left };
             self.loudness_in.process(left, right);
         }
-        let mut start = 0;
-        while start < n {
-            let len = (n - start).min(PIECE);
-            let [left, right] = &mut self.scratch.audio;
-            if let Some(first) = channels.first() {
-                left[..len].copy_from_slice(&first[start..start + len]);
+        match channels {
+            [left, right, ..] => {
+                for (l, r) in left[..n].chunks_mut(PIECE).zip(right[..n].chunks_mut(PIECE)) {
+                    self.process_piece(l, r);
+                }
             }
-            if stereo {
-                right[..len].copy_from_slice(&channels[1][start..start + len]);
-            } else {
-                right[..len].copy_from_slice(&left[..len]);
+            [mono] => {
+                // The stages are stereo: a mono input runs as two identical channels, the
+                // second a copy kept with the chain (taken out for the call, put back after).
+                if let Some(mut copy) = self.mono_copy.take() {
+                    for piece in mono[..n].chunks_mut(PIECE) {
+                        let right = &mut copy[..piece.len()];
+                        right.copy_from_slice(piece);
+                        self.process_piece(piece, right);
+                    }
+                    self.mono_copy = Some(copy);
+                }
             }
-            self.process_piece(len);
-            let [left, right] = &self.scratch.audio;
-            if let Some(first) = channels.first_mut() {
-                first[start..start + len].copy_from_slice(&left[..len]);
-            }
-            if stereo {
-                channels[1][start..start + len].copy_from_slice(&right[..len]);
-            }
-            start += len;
+            [] => {}
         }
         if self.loudness_running && n > 0 {
             let left: &[f32] = &channels[0][..n];
@@ -345,10 +340,9 @@ impl Chain {
         }
     }
 
-    /// Runs the piece in `scratch.audio[..][..len]` (at most [`PIECE`] frames) through the chain.
-    fn process_piece(&mut self, len: usize) {
-        let PieceScratch { audio: [left, right], dry: [dry_l, dry_r] } = &mut *self.scratch;
-        let (left, right) = (&mut left[..len], &mut right[..len]);
+    /// Runs one piece (at most [`PIECE`] frames, both channels the same length) through the chain, in place.
+    fn process_piece(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let [dry_l, dry_r] = &mut *self.dry_scratch;
         // The latency-aligned input is read only while the bypass or delta mix needs it; the
         // delay lines are written always, so it is ready when a crossfade starts. The mixes only
         // change in `set_settings`, so this holds for the whole piece (and a mix that settles at

@@ -14,9 +14,8 @@
 use crate::dsp::filter::ring::Ring;
 use crate::dsp::limiter::sliding_min::SlidingMin;
 use crate::dsp::limiter::style::LimiterStyle;
-use crate::dsp::simd::{truncate_i32, F4};
+use crate::dsp::simd::{truncate_i32, LaneKernel, LaneWidth, Lanes, F4};
 use crate::dsp::util::math::fast_exp2;
-use std::ops::{Add, Mul, Sub};
 
 /// Fixed-point scale of the log2 gains inside the moving averages.
 const FIXED_ONE: f64 = (1u64 << 24) as f64;
@@ -165,6 +164,8 @@ pub struct GainPath {
     /// Recent requirements, replayed when the lookahead changes so the new hold and averages
     /// start from the real recent past instead of from silence (no over on a change).
     history: BlockRing,
+    /// Lanes of the log2-to-linear conversion (the widest this CPU runs).
+    width: LaneWidth,
 }
 
 impl GainPath {
@@ -194,6 +195,7 @@ impl GainPath {
             average_scale: 1.0 / FIXED_ONE,
             pad: BlockRing::new(max_lookahead, MAX_BLOCK, 1.0),
             history: BlockRing::new(2 * max_lookahead + 2 * guard, MAX_BLOCK, 0.0),
+            width: LaneWidth::detect(),
         };
         path.set_release(&release);
         path.configure_windows();
@@ -332,13 +334,7 @@ impl GainPath {
             (true, false) => self.envelope_and_average::<true, false>(values),
             (false, _) => self.envelope_and_average::<false, true>(values),
         }
-        let groups = values.len() - values.len() % 4;
-        for i in (0..groups).step_by(4) {
-            exp2(F4::load(values, i)).store(values, i);
-        }
-        for v in &mut values[groups..] {
-            *v = fast_exp2(*v);
-        }
+        self.width.run(Exp2InPlace(values));
         // Pad: gains wait (max_lookahead - lookahead) samples.
         self.pad.write(values);
         self.pad.read(self.max_lookahead - self.lookahead, values);
@@ -437,17 +433,40 @@ fn max(a: f32, b: f32) -> f32 {
     }
 }
 
-/// [`fast_exp2`] on four lanes, the same operations in the same order (identical results).
+/// [`fast_exp2`] on lanes, the same operations in the same order (identical results).
 #[inline(always)]
-fn exp2(x: F4) -> F4 {
-    let x = x.max(F4::splat(-126.0)).min(F4::splat(0.0));
+fn exp2<V: Lanes>(x: V) -> V {
+    let x = x.max(V::splat(-126.0)).min(V::splat(0.0));
     let floor = x.floor();
-    let y = x.sub(floor).mul(F4::splat(std::f32::consts::LN_2));
-    let mut p = F4::splat(1.0 / 5040.0);
+    let y = (x - floor) * V::splat(std::f32::consts::LN_2);
+    let mut p = V::splat(1.0 / 5040.0);
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
-        p = F4::splat(c).add(y.mul(p));
+        p = V::splat(c) + y * p;
     }
-    p.mul(floor.pow2_of_integer())
+    p * floor.pow2_of_integer()
+}
+
+/// Log2 gains to linear gains in place: [`exp2`] on the lanes of the width, then on four, then
+/// [`fast_exp2`] for the last few (all identical per value).
+struct Exp2InPlace<'a>(&'a mut [f32]);
+
+impl LaneKernel for Exp2InPlace<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        let values = self.0;
+        let wide = values.len() - values.len() % V::N;
+        let groups = values.len() - values.len() % 4;
+        for i in (0..wide).step_by(V::N) {
+            exp2(V::load(values, i)).store(values, i);
+        }
+        for i in (wide..groups).step_by(4) {
+            exp2(F4::load(values, i)).store(values, i);
+        }
+        for v in &mut values[groups..] {
+            *v = fast_exp2(*v);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -488,6 +507,26 @@ mod tests {
             let lanes = exp2(F4::splat(x)).to_array();
             assert_eq!(lanes[0].to_bits(), fast_exp2(x).to_bits(), "x={x}");
             x += 0.00731;
+        }
+    }
+
+    /// The conversion at every width this CPU runs (four, eight, sixteen lanes, with the
+    /// remainders) is `fast_exp2` bit for bit, on a sweep including integers, tiny fractions
+    /// and values past both clamps.
+    #[test]
+    fn exp2_in_place_is_fast_exp2_at_every_width() {
+        let mut input: Vec<f32> = (0..40_000).map(|i| -130.0 + i as f32 * 0.003_31).collect();
+        input.extend((-127..=1).map(|i| i as f32));
+        input.extend([-1e-7, -0.0, 0.0, 1e-7, -126.000_01, -125.999_99, 3.0, -1e9]);
+        let expected: Vec<u32> = input.iter().map(|&x| fast_exp2(x).to_bits()).collect();
+        for width in LaneWidth::supported() {
+            // Odd lengths exercise the four-lane and scalar remainders too.
+            for len in [input.len(), 29, 13, 3] {
+                let mut values = input[..len].to_vec();
+                width.run(Exp2InPlace(&mut values));
+                let got: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, expected[..len], "{} lanes, length {len}", width.lanes());
+            }
         }
     }
 

@@ -81,13 +81,8 @@ impl SlidingMin {
             let (head, tail) = rest.split_at_mut(len);
             let current = &mut self.current[start..start + len];
             let suffix = &self.suffix[start + 1..start + 1 + len];
-            let mut prefix = self.prefix;
-            for ((v, c), &s) in head.iter_mut().zip(current.iter_mut()).zip(suffix) {
-                *c = *v;
-                prefix = min(prefix, *v);
-                *v = min(s, prefix);
-            }
-            self.prefix = prefix;
+            current.copy_from_slice(head);
+            self.prefix = forward_fold(self.prefix, head, suffix);
             self.filled = start + len;
             if self.filled == w {
                 self.finish_segment();
@@ -99,14 +94,57 @@ impl SlidingMin {
     /// The segment is complete: its suffix minima serve the next segment.
     fn finish_segment(&mut self) {
         let w = self.window;
-        let mut m = f32::INFINITY;
-        self.suffix[w] = m;
-        for (s, &c) in self.suffix[..w].iter_mut().zip(&self.current[..w]).rev() {
-            m = min(m, c);
-            *s = m;
-        }
+        self.suffix[w] = f32::INFINITY;
+        suffix_minima(&self.current[..w], &mut self.suffix[..w]);
         self.prefix = f32::INFINITY;
         self.filled = 0;
+    }
+}
+
+/// `values[i]` = min(suffix[i], running minimum of `prefix` and values[..=i]); returns the new
+/// running minimum. In groups of four: the group's own running minima do not depend on the
+/// carried one, so the carried chain is one comparison per group instead of one per value (a
+/// minimum is exact, so the grouping changes no result).
+#[inline(always)]
+fn forward_fold(mut prefix: f32, values: &mut [f32], suffix: &[f32]) -> f32 {
+    let mut groups = values.chunks_exact_mut(4);
+    let mut suffix_groups = suffix.chunks_exact(4);
+    for (v, s) in (&mut groups).zip(&mut suffix_groups) {
+        let m1 = min(v[0], v[1]);
+        let m2 = min(m1, v[2]);
+        let m3 = min(m2, v[3]);
+        v[0] = min(s[0], min(prefix, v[0]));
+        v[1] = min(s[1], min(prefix, m1));
+        v[2] = min(s[2], min(prefix, m2));
+        v[3] = min(s[3], min(prefix, m3));
+        prefix = min(prefix, m3);
+    }
+    for (v, &s) in groups.into_remainder().iter_mut().zip(suffix_groups.remainder()) {
+        prefix = min(prefix, *v);
+        *v = min(s, prefix);
+    }
+    prefix
+}
+
+/// `out[j]` = minimum of `values[j..]`, grouped by four from the end as [`forward_fold`].
+#[inline(always)]
+fn suffix_minima(values: &[f32], out: &mut [f32]) {
+    let mut m = f32::INFINITY;
+    let mut groups = values.rchunks_exact(4);
+    let mut out_groups = out.rchunks_exact_mut(4);
+    for (c, o) in (&mut groups).zip(&mut out_groups) {
+        let l2 = min(c[3], c[2]);
+        let l1 = min(l2, c[1]);
+        let l0 = min(l1, c[0]);
+        o[3] = min(m, c[3]);
+        o[2] = min(m, l2);
+        o[1] = min(m, l1);
+        o[0] = min(m, l0);
+        m = min(m, l0);
+    }
+    for (o, &c) in out_groups.into_remainder().iter_mut().zip(groups.remainder()).rev() {
+        m = min(m, c);
+        *o = m;
     }
 }
 

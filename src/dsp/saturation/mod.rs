@@ -200,18 +200,19 @@ impl Saturation {
         }
         self.write_pos = (self.write_pos + n) & mask;
         let dry_start = self.write_pos.wrapping_sub(n + self.latency) & mask;
-        for (d, hist) in dry.iter_mut().zip(&self.history) {
-            ring_read(hist, dry_start, &mut d[..n]);
-        }
         if self.controls.fully_bypassed() {
-            // Only the dry delay runs; the wet path restarts from a warm-up when released.
-            left.copy_from_slice(&dry[0][..n]);
-            right.copy_from_slice(&dry[1][..n]);
+            // Only the dry delay runs, straight into the output; the wet path restarts from a
+            // warm-up when released.
+            ring_read(&self.history[0], dry_start, left);
+            ring_read(&self.history[1], dry_start, right);
             self.warm = [false; 2];
             self.controls.land();
             self.factor_fade.reset(path_index(self.settings.oversampling) as f32);
             self.post_filter.reset();
             return;
+        }
+        for (d, hist) in dry.iter_mut().zip(&self.history) {
+            ring_read(hist, dry_start, &mut d[..n]);
         }
         let b = &mut *self.block;
         self.controls.fill(n, b);

@@ -128,4 +128,16 @@ impl Lanes for F32x16 {
     fn bits_to_f32(self) -> Self {
         unsafe { F32x16(_mm512_cvtepi32_ps(self.bits())) }
     }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        // Exact rounding down, as F4's truncate-and-correct for |x| < 2^31.
+        unsafe { F32x16(_mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(self.0)) }
+    }
+    #[inline(always)]
+    fn pow2_of_integer(self) -> Self {
+        unsafe {
+            let biased = _mm512_add_epi32(_mm512_cvttps_epi32(self.0), _mm512_set1_epi32(127));
+            F32x16(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(biased)))
+        }
+    }
 }

@@ -37,6 +37,10 @@ pub trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = S
     fn bits_or(self, bits: u32) -> Self;
     /// Each lane's bits read as an i32, converted to f32 (rounded to nearest).
     fn bits_to_f32(self) -> Self;
+    /// Lanes rounded down to integers (valid for |x| < 2^31).
+    fn floor(self) -> Self;
+    /// 2^x for integer-valued lanes in [-126, 127], built from the exponent bits.
+    fn pow2_of_integer(self) -> Self;
 }
 
 /// [`fast_log2`](crate::dsp::util::math::fast_log2) on all lanes: the same operations in the same order,
@@ -377,6 +381,14 @@ impl Lanes for F4 {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of the x86_64 baseline.
         unsafe { F4(_mm_cvtepi32_ps(_mm_castps_si128(self.0))) }
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        F4::floor(self)
+    }
+    #[inline(always)]
+    fn pow2_of_integer(self) -> Self {
+        F4::pow2_of_integer(self)
     }
     #[cfg(not(target_arch = "x86_64"))]
     #[inline(always)]

@@ -113,4 +113,20 @@ impl Lanes for F8 {
     fn bits_to_f32(self) -> Self {
         unsafe { F8(_mm256_cvtepi32_ps(_mm256_castps_si256(self.0))) }
     }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        // Exact rounding down, as F4's truncate-and-correct for |x| < 2^31.
+        unsafe { F8(_mm256_floor_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn pow2_of_integer(self) -> Self {
+        // AVX has no 256-bit integer arithmetic: F4's exponent construction on each half.
+        unsafe {
+            let bias = _mm_set1_epi32(127);
+            let low = _mm_add_epi32(_mm_cvttps_epi32(_mm256_castps256_ps128(self.0)), bias);
+            let high = _mm_add_epi32(_mm_cvttps_epi32(_mm256_extractf128_ps::<1>(self.0)), bias);
+            let (low, high) = (_mm_slli_epi32::<23>(low), _mm_slli_epi32::<23>(high));
+            F8(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(_mm_castsi128_ps(low)), _mm_castsi128_ps(high)))
+        }
+    }
 }

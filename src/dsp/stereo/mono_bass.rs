@@ -87,7 +87,9 @@ impl MonoBass {
                 self.log2_split_hz.reset(self.log2_split_hz.target());
                 self.update_split();
             }
+            // Cleared states stay clear while off (`tick` leaves them alone): nothing to check.
             self.split.reset();
+            return;
         }
         if !self.split.recover() {
             self.split.flush_denormals();
