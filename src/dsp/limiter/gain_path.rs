@@ -334,6 +334,7 @@ impl GainPath {
         let mut a = boxes.sum_a[t0.wrapping_sub(1) & mask];
         let mut b: i64 = (1..=len_b).map(|i| boxes.sum_a[t0.wrapping_sub(i) & mask]).sum();
         let scale = self.average_scale;
+        let first_read = k.saturating_sub(self.max_lookahead - self.lookahead);
         let total = warm + k;
         let mut chunk = [0.0f32; 64];
         let mut done = 0;
@@ -356,8 +357,11 @@ impl GainPath {
                 boxes.q[t & mask] = q;
                 b += a - boxes.sum_a[t.wrapping_sub(len_b) & mask];
                 boxes.sum_a[t & mask] = a;
-                let gain = fast_exp2((b as f64 * scale) as f32);
-                self.pad.set(k - 1 - i, gain);
+                // Only the gains still to be read from the pad are needed (the last
+                // `max_lookahead - lookahead` of them).
+                if i >= first_read {
+                    self.pad.set(k - 1 - i, fast_exp2((b as f64 * scale) as f32));
+                }
                 last_held = held;
             }
             done += len;
