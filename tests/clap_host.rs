@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use clack_host::prelude::*;
 use clap_harness::{load_entry, param_event, param_hash, run_blocks, Instance, ParamInfo, PLUGIN_ID};
-use common::TestRng;
+use common::{db, sine, true_peak_4x, TestRng};
 use nice_plug::prelude::Params;
 
 const RATES: [f64; 7] = [22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 192_000.0, 384_000.0];
@@ -376,4 +376,111 @@ fn remote_control_pages_cover_every_stage() {
     }
     let limiter = &pages.iter().find(|(_, n, _)| n == "Limiter").unwrap().2;
     assert_eq!(limiter[0], param_hash("lim_ceiling"), "the ceiling leads the limiter page");
+}
+
+/// How a host delivers automation to a plugin that reports latency.
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    /// With the input: the event for timeline point T comes with input sample T.
+    AtInput,
+    /// As Ardour does: at the plugin's output time, i.e. with input sample T + latency, when the
+    /// audio at T is about to leave the plugin.
+    AtOutput,
+}
+
+/// A latency-compensating host automating the ceiling per section on loud material (a tone and
+/// noise bursts with sharp attacks, 12 dB of drive, a burst across every boundary): it reads
+/// the plugin's latency, feeds the timeline plus that many samples of silence in 512-frame
+/// blocks, sends each ceiling change as a sample-accurate event by its convention and trims the
+/// latency off the output. On the aligned output every section is under its own ceiling from
+/// its first sample (sample peak at every sample; the independent 4x meter per interval around
+/// each boundary) and each section sits within 0.3 dB of its ceiling.
+#[test]
+fn latency_compensating_host_gets_each_ceiling_from_its_section_start() {
+    let rate = 48_000.0;
+    let sec = 19_200; // 0.4 s
+    let ceilings = [-1.0f64, -9.0, -3.0, -3.5, -12.0];
+    let n = sec * ceilings.len();
+    let ceiling_id = param_hash("lim_ceiling");
+    let drive_id = param_hash("lim_drive");
+    let tone = sine(1000.0, rate, 0.5, 0.0, n);
+    let mut rng = TestRng(13);
+    let burst = 1200;
+    let in_burst = |i: usize| {
+        i % 4800 >= 2880 && i % 4800 < 2880 + burst || (1..5).any(|k| i + 300 >= k * sec && i < k * sec + burst)
+    };
+    let mut timeline = [vec![0f32; n], vec![0f32; n]];
+    for (c, ch) in timeline.iter_mut().enumerate() {
+        let k = [1.0, 0.8][c];
+        for (i, v) in ch.iter_mut().enumerate() {
+            *v = k * tone[i] + if in_burst(i) { (rng.uniform() * 0.9) as f32 } else { 0.0 };
+        }
+    }
+    for delivery in [Delivery::AtInput, Delivery::AtOutput] {
+        let entry = load_entry();
+        let mut inst = Instance::new(&entry);
+        inst.activate(rate, 512);
+        let latency = inst.latency() as usize;
+        // Both ranges are linear in dB (ceiling -20..0 dBTP, drive 0..24 dB); checked by the text.
+        let ceiling_value = |c: f64| (c + 20.0) / 20.0;
+        let drive_value = 12.0 / 24.0;
+        for c in ceilings {
+            assert_eq!(leading_number(&inst.value_to_text(ceiling_id, ceiling_value(c))), c, "ceiling value for {c}");
+        }
+        assert_eq!(leading_number(&inst.value_to_text(drive_id, drive_value)), 12.0, "drive value");
+        let total = n + latency;
+        let input = [0, 1].map(|c| timeline[c].iter().cloned().chain(std::iter::repeat_n(0.0, latency)).collect());
+        // (input index, ceiling) for every section start, by the host's convention.
+        let changes: Vec<(usize, f64)> = ceilings
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| match (k, delivery) {
+                (0, _) | (_, Delivery::AtInput) => (k * sec, ceiling_value(c)),
+                (_, Delivery::AtOutput) => (k * sec + latency, ceiling_value(c)),
+            })
+            .collect();
+        let out = run_blocks(&mut inst, &input, &[512], |start, len| {
+            let mut events = EventBuffer::new();
+            if start == 0 {
+                events.push(&param_event(0, drive_id, drive_value));
+            }
+            for &(at, c) in &changes {
+                if (start..start + len).contains(&at) {
+                    events.push(&param_event((at - start) as u32, ceiling_id, c));
+                }
+            }
+            events
+        });
+        assert_finite(&out, &format!("{delivery:?}"));
+        let (mut worst_sample, mut worst_4x) = (f64::MIN, f64::MIN);
+        let mut section_peak = vec![0f64; ceilings.len()];
+        for ch in &out {
+            let y = &ch[latency..total];
+            let tp4 = true_peak_4x(y);
+            for t in 0..n {
+                let k = t / sec;
+                let c = ceilings[k];
+                let over = db(y[t].abs() as f64) - c;
+                assert!(
+                    y[t].abs() as f64 <= 10f64.powf(c / 20.0) * (1.0 + 1e-6),
+                    "{delivery:?}: timeline sample {t} (section {k}) is {over:+.3} dB over its ceiling {c}"
+                );
+                worst_sample = worst_sample.max(over);
+                if (1..5).any(|b| t + 2 * latency >= b * sec && t < b * sec + 2 * latency) {
+                    worst_4x = worst_4x.max(db(tp4[t] as f64) - c);
+                }
+                section_peak[k] = section_peak[k].max(tp4[t] as f64);
+            }
+        }
+        let sits: Vec<String> = section_peak.iter().zip(ceilings).map(|(&p, c)| format!("{:+.2}", db(p) - c)).collect();
+        println!(
+            "{delivery:?} (latency {latency}): worst vs section ceiling: sample {worst_sample:+.3} dB, \
+             4x around the boundaries {worst_4x:+.3} dB; section 4x peaks vs ceiling {}",
+            sits.join(" ")
+        );
+        assert!(worst_4x <= 0.0, "{delivery:?}: the 4x meter reads {worst_4x:+.3} dB over a section's ceiling");
+        for (k, (&p, c)) in section_peak.iter().zip(ceilings).enumerate() {
+            assert!(db(p) >= c - 0.3, "{delivery:?}: section {k} peaks at {:.2} dBTP, ceiling {c}", db(p));
+        }
+    }
 }

@@ -12,7 +12,7 @@ use assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use common::TestRng;
 use lacquer::chain::{Chain, Settings};
 use lacquer::dsp::dither::WordLength;
-use lacquer::dsp::limiter::{LimiterStyle, Oversampling};
+use lacquer::dsp::limiter::{Limiter, LimiterSettings, LimiterStyle, Oversampling};
 use lacquer::dsp::resample::oversampler::OversamplingFactor;
 use lacquer::meter_bus::MeterBus;
 
@@ -125,5 +125,67 @@ fn preset_switching_with_level_match_allocates_nothing() {
             }
         });
         assert!(left.iter().all(|v| v.is_finite()));
+    }
+}
+
+/// A falling ceiling revises the samples already inside the limiter (`ceiling_fall.rs`): that
+/// path, with the link at 100 % (one gain path) and below (both), in falling steps and in a
+/// falling ramp of small steps in blocks of every size from 1 frame, allocates nothing. That the
+/// path ran is visible in the output: in the steps a tone 12 dB over the ceiling comes out under
+/// each new ceiling from the block's first sample, although the samples at the block's start
+/// entered under the old one, and the last-resort clip never acts (the gain path revised them;
+/// the blocks there are at least 128 frames long, so each fall is revised at once).
+#[test]
+fn ceiling_falls_revise_the_limiter_without_allocating() {
+    for fs in [48_000.0f32, 192_000.0] {
+        for link_pct in [100.0f32, 40.0] {
+            let mut lim = Limiter::new(fs);
+            let mut s = LimiterSettings { drive_db: 12.0, link_pct, ceiling_db: 0.0, ..LimiterSettings::default() };
+            lim.set(&s);
+            lim.reset();
+            let tone: Vec<f32> = (0..16_384).map(|i| 0.5 * (i as f32 * 0.05).sin()).collect();
+            let (mut left, mut right) = (tone.clone(), tone.clone());
+            let mut sizes = TestRng(3);
+            let mut worst = f32::MIN;
+            let mut clips_in_steps = u64::MAX;
+            assert_no_alloc(|| {
+                let mut pos = 0;
+                for k in 0..600 {
+                    let steps = k < 300;
+                    let n = if steps {
+                        128 + sizes.below(1920)
+                    } else if k % 5 == 0 {
+                        1
+                    } else {
+                        1 + sizes.below(300)
+                    };
+                    if pos + n > tone.len() {
+                        left.copy_from_slice(&tone);
+                        right.copy_from_slice(&tone);
+                        pos = 0;
+                    }
+                    // Falls of 0.5 dB in the steps, of 0.01 dB every block in the ramp.
+                    let fall = if steps { 0.5 } else { 0.01 };
+                    s.ceiling_db = if s.ceiling_db - fall < -20.0 { 0.0 } else { s.ceiling_db - fall };
+                    lim.set(&s);
+                    lim.process(&mut left[pos..pos + n], &mut right[pos..pos + n]);
+                    if steps && k == 299 {
+                        clips_in_steps = lim.safety_clip_count();
+                    }
+                    if steps && s.ceiling_db < 0.0 && k % 40 > 2 {
+                        let c = 10f32.powf(s.ceiling_db / 20.0);
+                        let peak =
+                            left[pos..pos + n].iter().chain(&right[pos..pos + n]).fold(0f32, |m, v| m.max(v.abs()));
+                        worst = worst.max(peak / c);
+                    }
+                    pos += n;
+                }
+            });
+            println!("{fs} Hz link {link_pct}: block peaks after falls at most {worst} x the new ceiling");
+            assert!(worst <= 1.0 + 1e-6, "{fs} Hz link {link_pct}: a block peaks at {worst} x the new ceiling");
+            assert!(worst > 0.9, "{fs} Hz link {link_pct}: the tone is not limited ({worst})");
+            // The gain path did it, not the last-resort clip.
+            assert_eq!(clips_in_steps, 0, "{fs} Hz link {link_pct}: the clip acted in the steps");
+        }
     }
 }

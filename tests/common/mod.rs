@@ -88,6 +88,33 @@ pub fn true_peak_16x(x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// Independent BS.1770-style 4x meter per interval: for each sample index n, the largest
+/// magnitude of x[n] and the three 4x points on (n, n+1), by a Kaiser-windowed sinc (beta 9,
+/// 64 taps per phase, each phase at unity DC gain; flat within 0.001 dB to 0.45 fs), f64.
+/// Edges use zero padding.
+pub fn true_peak_4x(x: &[f32]) -> Vec<f32> {
+    const R: usize = 4;
+    const HALF: isize = 32;
+    let kernels = kaiser_sinc_phases(R, HALF, 9.0, HALF as f64 + 0.5);
+    let n = x.len() as isize;
+    (0..n)
+        .map(|i| {
+            let mut best = (x[i as usize] as f64).abs();
+            for kernel in kernels.iter().skip(1) {
+                let mut acc = 0.0;
+                for (jj, c) in kernel.iter().enumerate() {
+                    let idx = i + (-HALF + 1 + jj as isize);
+                    if idx >= 0 && idx < n {
+                        acc += c * x[idx as usize] as f64;
+                    }
+                }
+                best = best.max(acc.abs());
+            }
+            best as f32
+        })
+        .collect()
+}
+
 pub fn db(x: f64) -> f64 {
     20.0 * x.max(1e-30).log10()
 }

@@ -50,8 +50,10 @@ struct DoubleBox {
 }
 
 impl DoubleBox {
-    fn new(max_len: usize) -> Self {
-        let len = (max_len + 1).next_power_of_two();
+    /// Room for the longest boxes (`max_len`) plus `rewind` older values, so the last `rewind`
+    /// values can be revised and the sums rebuilt from there (`GainPath::lower_recent`).
+    fn new(max_len: usize, rewind: usize) -> Self {
+        let len = (max_len + rewind + 1).next_power_of_two();
         Self { q: vec![0; len], sum_a: vec![0; len], t: 0, len_a: 1, len_b: 1, a: 0, b: 0 }
     }
 
@@ -118,6 +120,11 @@ impl BlockRing {
     fn get(&self, age: usize) -> f32 {
         self.ring.get(self.pos.wrapping_sub(age + 1))
     }
+
+    /// Replaces the value written `age` writes ago (at most the ring's length minus one).
+    fn set(&mut self, age: usize, value: f32) {
+        self.ring.set(self.pos.wrapping_sub(age + 1), value);
+    }
 }
 
 /// Largest block [`GainPath::process`] handles in one pass (longer ones are split).
@@ -178,7 +185,7 @@ impl GainPath {
             guard,
             lookahead: max_lookahead,
             hold: SlidingMin::new(max_lookahead + 2 * guard),
-            boxes: DoubleBox::new(max_lookahead),
+            boxes: DoubleBox::new(max_lookahead, max_lookahead + guard),
             fast: 0.0,
             slow: 0.0,
             fast_coeff: 0.0,
@@ -295,6 +302,74 @@ impl GainPath {
             self.advance(&mut chunk[..len]);
             age -= len;
         }
+    }
+
+    /// Lowers the requirements of the last `requirements.len()` values pushed (oldest first; at
+    /// most [`delay_samples`](Self::delay_samples) of them, the ones whose gains have not left
+    /// yet) to the smaller of what they were and what is given, and revises everything computed
+    /// from them: the hold, the envelope values inside the moving sums, the sums and the gains
+    /// waiting in the pad. The gains still to leave are then what they would have been had the
+    /// lower requirements been pushed in the first place, except that the release after a dip
+    /// the old envelope did not have is the averaging ramp rather than the release envelope.
+    /// Used when the ceiling falls (the limiter applies a lower ceiling to the samples already
+    /// inside it). No allocation; the work is bounded by the delay plus the hold window.
+    pub fn lower_recent(&mut self, requirements: &[f32]) {
+        let k = requirements.len().min(self.delay_samples());
+        if k == 0 {
+            return;
+        }
+        let requirements = &requirements[requirements.len() - k..];
+        for (i, &r) in requirements.iter().enumerate() {
+            let age = k - 1 - i;
+            let old = self.history.get(age);
+            self.history.set(age, min(old, r));
+        }
+        // The hold restarts with the values before the revised ones (its window less one), so
+        // its minima over the revised values are exact and it ends holding the revised stream.
+        let warm = self.lookahead + 2 * self.guard - 1;
+        self.hold.reset();
+        let boxes = &mut self.boxes;
+        let mask = boxes.q.len() - 1;
+        let (len_a, len_b) = (boxes.len_a, boxes.len_b);
+        // The sums as they stood before the first revised value (older values are unchanged).
+        let t0 = boxes.t.wrapping_sub(k);
+        let mut a = boxes.sum_a[t0.wrapping_sub(1) & mask];
+        let mut b: i64 = (1..=len_b).map(|i| boxes.sum_a[t0.wrapping_sub(i) & mask]).sum();
+        let scale = self.average_scale;
+        let first_read = k.saturating_sub(self.max_lookahead - self.lookahead);
+        let total = warm + k;
+        let mut chunk = [0.0f32; 64];
+        let mut done = 0;
+        let mut last_held = 0.0f32;
+        while done < total {
+            let len = (total - done).min(chunk.len());
+            for (j, v) in chunk[..len].iter_mut().enumerate() {
+                *v = self.history.get(total - 1 - (done + j)).clamp(MIN_LOG2_GAIN, 0.0);
+            }
+            self.hold.process(&mut chunk[..len]);
+            for (j, &held) in chunk[..len].iter().enumerate() {
+                let Some(i) = (done + j).checked_sub(warm) else { continue };
+                let t = t0.wrapping_add(i);
+                // The envelope never exceeds the held requirement: floor(min) = min(floors).
+                let scaled = held * FIXED_ONE as f32;
+                let truncated = truncate_i32(scaled);
+                let floor = truncated - i32::from(truncated as f32 > scaled);
+                let q = boxes.q[t & mask].min(floor);
+                a += i64::from(q) - i64::from(boxes.q[t.wrapping_sub(len_a) & mask]);
+                boxes.q[t & mask] = q;
+                b += a - boxes.sum_a[t.wrapping_sub(len_b) & mask];
+                boxes.sum_a[t & mask] = a;
+                // Only the gains still to be read from the pad are needed (the last
+                // `max_lookahead - lookahead` of them).
+                if i >= first_read {
+                    self.pad.set(k - 1 - i, fast_exp2((b as f64 * scale) as f32));
+                }
+                last_held = held;
+            }
+            done += len;
+        }
+        (boxes.a, boxes.b) = (a, b);
+        self.fast = min(self.fast, last_held);
     }
 
     fn configure_windows(&mut self) {
@@ -591,6 +666,59 @@ mod tests {
             let got = (gains[read + delay] as f64).log2();
             // The lookahead average spans 1 ms, 0.5 % of the release time.
             assert!((got - expected).abs() <= 0.02 * expected.abs(), "{style:?}: {got} vs {expected}");
+        }
+    }
+
+    /// `lower_recent` with the requirements it already has changes nothing (bit for bit), and
+    /// lowering the ones still in the path puts every gain still to leave under the lowered
+    /// requirement within the guard, as if it had been pushed that way: random requirements,
+    /// several lookaheads, auto and manual release, lowered at random points.
+    #[test]
+    fn lowering_recent_requirements_keeps_the_guarantee() {
+        let mut rng = crate::dsp::util::rng::XorShift32::new(17);
+        for (lookahead, auto) in [(1usize, false), (9, true), (48, true), (240, false)] {
+            let (guard, max) = (3, 240);
+            let make = || {
+                let mut path = GainPath::new(48_000.0, max, guard);
+                path.set_release(&ReleaseSettings { release_ms: 5.0, auto, style: LimiterStyle::Transparent });
+                path.set_lookahead(lookahead);
+                path
+            };
+            let (mut path, mut revised_same, mut untouched) = (make(), make(), make());
+            let delay = path.delay_samples();
+            let original: Vec<f32> = (0..20_000)
+                .map(|_| if rng.next_u32().is_multiple_of(40) { -8.0 * (rng.next_centered() + 0.5) } else { -0.1 })
+                .collect();
+            let mut reqs = original.clone();
+            let mut gains = Vec::new();
+            for t in 0..reqs.len() {
+                if t % 1_000 == 500 {
+                    // The same requirements again: nothing may change.
+                    revised_same.lower_recent(&original[t - delay..t]);
+                    // A lower threshold for everything still inside (log2 -1.5); half the time
+                    // only for part of it.
+                    let from = if t % 2_000 == 500 { t - delay } else { t - delay / 2 };
+                    for r in &mut reqs[from..t] {
+                        *r = (*r).min(-1.5);
+                    }
+                    path.lower_recent(&reqs[t - delay..t]);
+                }
+                gains.push(path.push(reqs[t]));
+                let (a, b) = (untouched.push(original[t]), revised_same.push(original[t]));
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "L={lookahead} t={t}: a revision to the same values changed the gain"
+                );
+            }
+            for (t, req) in reqs.iter().enumerate() {
+                let needed = req.exp2();
+                for s in t.saturating_sub(guard)..=(t + guard) {
+                    if let Some(&g) = gains.get(s + delay) {
+                        assert!(g <= needed * (1.0 + 1e-6), "L={lookahead} t={t} s={s} g={g} needed={needed}");
+                    }
+                }
+            }
         }
     }
 

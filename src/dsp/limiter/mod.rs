@@ -11,9 +11,13 @@
 //!   The gain envelope is band-limited by the lookahead smoothing (an S-shaped ramp of at least
 //!   0.5 ms), so applying it at the base rate creates no aliasing worth oversampling the audio
 //!   for, and below threshold the limiter is an exact delay (bit-exact null, no filter ripple).
-//! - The ceiling is a per-sample input that travels with the audio: sample s is limited to the
-//!   ceiling that was in force when s entered. A step or ramp of the ceiling is therefore seen
-//!   through the lookahead like any transient: no over and no click at section boundaries.
+//! - The ceiling is a per-sample input. A higher ceiling travels with the audio: sample s is
+//!   limited to the ceiling in force when s entered, and the rise is seen through the lookahead
+//!   like any release. A lower ceiling applies at once to every sample still inside the limiter
+//!   (`ceiling_fall.rs`), so the output is under both sections' ceilings whether the host sends
+//!   automation with the input or, as Ardour does for a latent plugin, at its output time. A
+//!   falling ramp stays smooth; a falling step is a gain step where it arrives (the user's own
+//!   step), never an over.
 //! - In true-peak mode the requirement uses the detector's worst-case under-read for the chosen
 //!   ratio (a design figure checked by the tests against an independent 16x reference), so the
 //!   reconstructed output stays under the ceiling. A last-resort clip at the ceiling makes the
@@ -27,12 +31,14 @@
 //!   The 4x detector has a block form that computes the same estimates bit for bit; the
 //!   fully linked case (the default) runs one gain path for both channels.
 
+mod ceiling_fall;
 pub mod gain_path;
 pub mod meter_match;
 pub mod sliding_min;
 pub mod style;
 
 use crate::dsp::filter::ring::Ring;
+use crate::dsp::limiter::ceiling_fall::CeilingFall;
 use crate::dsp::limiter::gain_path::{GainPath, ReleaseSettings};
 use crate::dsp::limiter::meter_match::MeterMatch;
 use crate::dsp::resample::block_peak_interpolator::{BlockPeakInterpolator4, BLOCK_CAPACITY};
@@ -225,6 +231,8 @@ pub struct Limiter {
     ceiling_history: Ring,
     /// log2 of the detection threshold (ceiling minus margin) per sample, read at the detector.
     detect_ceiling_history: Ring,
+    /// A lower ceiling reaching the samples already inside (`ceiling_fall.rs`).
+    fall: CeilingFall,
     pos: usize,
     drive: LinearSmoother,
     /// Wet/dry crossfade for click-free bypass.
@@ -268,6 +276,7 @@ impl Limiter {
             drive_history: history_ring(history, 1.0),
             ceiling_history: history_ring(latency, 1.0),
             detect_ceiling_history: history_ring(latency, 0.0),
+            fall: CeilingFall::new(latency - detector_delay),
             pos: 0,
             drive: LinearSmoother::new(sample_rate, 20.0, 1.0),
             mix: LinearSmoother::new(sample_rate, 15.0, 1.0),
@@ -304,6 +313,7 @@ impl Limiter {
         self.ceiling_history.fill(self.ceiling_gain);
         self.detect_ceiling_history.fill(self.detect_ceiling_log2);
         self.mix.reset(if self.settings.bypass { 0.0 } else { 1.0 });
+        self.fall.reset();
         self.pos = 0;
         self.reset_meters();
     }
@@ -345,6 +355,7 @@ impl Limiter {
         let ceiling = db_to_gain(ceiling_db(s));
         // Never more than half the ceiling: the margin is a few LSBs, the ceiling at least -20 dB.
         let ceiling_db = gain_to_db((ceiling - output_margin).max(0.5 * ceiling));
+        let (old_ceiling, old_threshold) = (self.ceiling_gain, self.detect_ceiling_log2);
         self.ceiling_gain = db_to_gain(ceiling_db);
         let os = if s.true_peak && s.oversampling == Oversampling::X1 { Oversampling::X2 } else { s.oversampling };
         let (ratio_index, margin_db) = if s.true_peak {
@@ -356,6 +367,9 @@ impl Limiter {
             (Oversampling::X1.index(), NUMERIC_MARGIN_DB)
         };
         self.detect_ceiling_log2 = (ceiling_db - margin_db) * (std::f32::consts::LOG2_10 / 20.0);
+        if self.ceiling_gain < old_ceiling || self.detect_ceiling_log2 < old_threshold {
+            self.fall.request();
+        }
         // libebur128's reading is reproduced exactly, so it is held at the ceiling itself.
         self.meter_match_scale = db_to_gain(-(margin_db - NUMERIC_MARGIN_DB));
         if ratio_index != self.active_ratio {
@@ -406,12 +420,61 @@ impl Limiter {
             second[0].copy_state_from(&first[0]);
         }
         self.second_path_stale = fully_linked;
+        if self.fall.take_fall() {
+            self.lower_ceilings_inside();
+        }
         let mut min_gain = 1.0f32;
         for (l, r) in left[..n].chunks_mut(CHUNK).zip(right[..n].chunks_mut(CHUNK)) {
+            if self.fall.due() {
+                self.lower_pipeline(fully_linked);
+            }
             min_gain = min_gain.min(self.process_chunk(l, r, fully_linked));
+            self.fall.advance(l.len());
         }
         self.gain_reduction_db = -gain_to_db(min_gain);
         self.max_gain_reduction_db = self.max_gain_reduction_db.max(self.gain_reduction_db);
+    }
+
+    /// Lowers the last-resort clip's ceiling and the detection threshold of every sample still
+    /// inside the limiter to the ones now in force, where those are lower (`ceiling_fall.rs`).
+    fn lower_ceilings_inside(&mut self) {
+        let (pos, ceiling, threshold) = (self.pos, self.ceiling_gain, self.detect_ceiling_log2);
+        for age in 1..=self.latency {
+            let p = pos.wrapping_sub(age);
+            self.ceiling_history.set(p, self.ceiling_history.get(p).min(ceiling));
+            self.detect_ceiling_history.set(p, self.detect_ceiling_history.get(p).min(threshold));
+        }
+    }
+
+    /// Revises the requirements already in the gain path whose gains have not left, from the
+    /// stored peaks and the (lowered) detection thresholds (`ceiling_fall.rs`).
+    fn lower_pipeline(&mut self, fully_linked: bool) {
+        let pos = self.pos;
+        // Requirements pushed at positions pos - d .. pos whose gains have not left yet; the one
+        // pushed at p belongs to the sample that entered `detector_delay` earlier.
+        let detector_delay = self.detector_delay;
+        let (ceilings, peaks, requirements) = self.fall.buffers(pos);
+        let d = requirements[0].len();
+        let start = pos.wrapping_sub(d);
+        for (i, c) in ceilings.iter_mut().enumerate() {
+            *c = self.detect_ceiling_history.get(start.wrapping_add(i).wrapping_sub(detector_delay));
+        }
+        let [peaks_l, peaks_r] = peaks;
+        let [req_l, req_r] = requirements;
+        if fully_linked {
+            linked_requirements(self.width, ceilings, peaks_l, peaks_r, req_l);
+            self.gain_paths[0].lower_recent(req_l);
+        } else {
+            let link = self.link;
+            for i in 0..d {
+                let (l, r) = (requirement_log2(ceilings[i], peaks_l[i]), requirement_log2(ceilings[i], peaks_r[i]));
+                let linked = l.min(r);
+                req_l[i] = l + (linked - l) * link;
+                req_r[i] = r + (linked - r) * link;
+            }
+            self.gain_paths[0].lower_recent(req_l);
+            self.gain_paths[1].lower_recent(req_r);
+        }
     }
 
     /// One chunk (at most `CHUNK` frames), step by step; returns the smallest gain applied.
@@ -456,6 +519,7 @@ impl Limiter {
                 );
             }
             meter_x.copy_within(n..n + meter_match::HISTORY, 0);
+            self.fall.record(ch, pos, driven);
         }
         let [peaks_l, peaks_r] = &sc.peaks;
         let [gains_l, gains_r] = &mut sc.gains;
