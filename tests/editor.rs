@@ -1396,6 +1396,15 @@ fn the_match_page_and_the_reference_curves_fit_at_the_default_and_minimum_sizes(
         });
         harness.get_by_label(match_overlay::TOGGLE_LABEL);
         assert_fits(&harness, size, &format!("{size:?} reference loaded, Learn done"));
+        // The switch over the spectrum moves nothing: the plots and the panel keep their places.
+        let spectrum = harness.get_by_label("Spectrum").rect();
+        let history = harness.get_by_label("GR history").rect();
+        let layout = *harness.state().layout();
+        assert!(
+            history.top() >= spectrum.bottom() && layout.controls.top() >= history.bottom(),
+            "{size:?}: spectrum {spectrum:?}, history {history:?}, controls {:?}",
+            layout.controls
+        );
         harness.get_by_label("Listen to mix").click();
         harness.run_steps(2);
         for chunk in mix.chunks(512) {

@@ -271,8 +271,15 @@ fn reference_curves_over_the_spectrum_follow_the_reference_and_leave_with_it() {
     harness.state_mut().match_panel().unwrap().path = reference.display().to_string();
     harness.get_by_label("Load").click();
     harness.run_steps(1);
+    // The curves arrive whichever page is open: switch to a stage while the reference loads.
+    harness.get_by_role_and_label(egui::accesskit::Role::Tab, "Limiter").click();
+    harness.run_steps(1);
     run_until(&mut harness, Duration::from_secs(60), |app| app.match_panel().unwrap().curves().is_some());
     harness.run_steps(1);
+    harness.get_by_label(match_overlay::TOGGLE_LABEL);
+    harness.get_by_label("Match").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().panel().page, PanelPage::Match);
     // The reference alone: its curve, its legend and the switch (whose tooltip explains the
     // alignment).
     harness.get_by_label(match_overlay::TOGGLE_LABEL);

@@ -110,7 +110,12 @@ impl MatchOverlay {
     /// The switch and, while it is on, the curves and their legend, over the analyser's `rect`.
     pub fn show(&mut self, ui: &mut Ui, rect: Rect, curves: &Curves) {
         let switch = Rect::from_min_size(rect.left_top() + Vec2::new(30.0, 4.0), Vec2::new(140.0, 18.0));
-        ui.put(switch, egui::Checkbox::new(&mut self.visible, TOGGLE_LABEL)).on_hover_text(ALIGNMENT_NOTE);
+        // A child ui, not `put`: placed over the plot without moving the parent's cursor (the
+        // history and the panels below keep their places).
+        let mut corner = ui.new_child(
+            egui::UiBuilder::new().max_rect(switch).layout(egui::Layout::left_to_right(egui::Align::Center)),
+        );
+        corner.add(egui::Checkbox::new(&mut self.visible, TOGGLE_LABEL)).on_hover_text(ALIGNMENT_NOTE);
         if !self.visible {
             return;
         }

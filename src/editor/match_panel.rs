@@ -96,8 +96,9 @@ impl MatchPanel {
         &self.learn_state
     }
 
-    /// Polls the background work; call once per frame.
-    fn poll(&mut self) {
+    /// Polls the background work: the editor calls it every frame, whichever page is open, so
+    /// a reference loaded before switching to a stage still reaches the spectrum.
+    pub fn poll(&mut self) {
         if let Some(result) = self.reference_job.as_ref().and_then(Job::take) {
             self.reference_job = None;
             match result {

@@ -260,6 +260,9 @@ impl LacquerEditor {
         self.history.update(&self.bus);
         self.loudness.update(&self.bus);
         self.overlay.update(self.analyzer.post_db(), dt);
+        if let Some(assistant) = &mut self.match_panel {
+            assistant.poll();
+        }
         // Meters and spectrum move continuously.
         ui.ctx().request_repaint();
         self.persist_size(ui.ctx());
