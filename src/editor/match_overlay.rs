@@ -15,9 +15,11 @@ use super::spectrum::{db_to_y, hz_to_x, Analyzer, POINTS};
 use crate::assist::analysis::Analysis;
 use crate::assist::matching::{FIT_HI_HZ, FIT_LO_HZ};
 
-pub const REFERENCE_COLOR: Color32 = Color32::from_rgb(58, 143, 216);
-pub const MIX_COLOR: Color32 = Color32::from_rgb(208, 138, 46);
-pub const MATCHED_COLOR: Color32 = Color32::from_rgb(150, 220, 150);
+/// Colours apart from the analyser's (blues, the peak's orange) and the EQ's (yellow-green,
+/// magenta).
+pub const REFERENCE_COLOR: Color32 = Color32::from_rgb(240, 240, 240);
+pub const MIX_COLOR: Color32 = Color32::from_rgb(200, 160, 255);
+pub const MATCHED_COLOR: Color32 = Color32::from_rgb(120, 255, 200);
 
 /// Where 0 dB of balance sits before the analyser has seen a signal (and while it sees
 /// silence): a typical 1/6-octave level of a mastered mix on the analyser's scale.
@@ -32,7 +34,7 @@ pub const TOGGLE_LABEL: &str = "Reference curves";
 /// What the switch's tooltip says about the alignment.
 pub const ALIGNMENT_NOTE: &str = "Long-term 1/3-octave balance, each curve minus its own mean from 40 Hz to \
 16 kHz (as Match fits it), drawn with 0 dB at the live output's mean: compare shapes, not levels. Blue: \
-reference; orange: the mix Match listened to; green: that mix with the match at the current amount.";
+reference; violet: the mix Match listened to; mint: that mix with the match at the current amount.";
 
 /// A long-term curve's balance: (band centre in Hz, band level minus the mean of the bands in
 /// the fitted range, dB), for the bands in that range.
@@ -109,7 +111,7 @@ impl MatchOverlay {
 
     /// The switch and, while it is on, the curves and their legend, over the analyser's `rect`.
     pub fn show(&mut self, ui: &mut Ui, rect: Rect, curves: &Curves) {
-        let switch = Rect::from_min_size(rect.left_top() + Vec2::new(30.0, 4.0), Vec2::new(140.0, 18.0));
+        let switch = Rect::from_min_size(rect.left_top() + Vec2::new(30.0, 4.0), Vec2::new(132.0, 18.0));
         // A child ui, not `put`: placed over the plot without moving the parent's cursor (the
         // history and the panels below keep their places).
         let mut corner = ui.new_child(
@@ -139,12 +141,12 @@ impl MatchOverlay {
             }
         }
         painter.add(Shape::line(line(&reference, None), Stroke::new(2.0, REFERENCE_COLOR)));
-        // Under the analyser's own legend (post, pre, peak) at the top right.
+        // Beside the switch, clear of the analyser's and the EQ's legends and scales.
         let font = FontId::proportional(11.0);
-        let mut corner = rect.right_top() + Vec2::new(-8.0, 22.0);
+        let mut at = Pos2::new(switch.right() + 6.0, switch.center().y);
         for (text, color) in legend {
-            let r = painter.text(corner, Align2::RIGHT_TOP, text, font.clone(), color);
-            corner.y = r.bottom() + 1.0;
+            let r = painter.text(at, Align2::LEFT_CENTER, text, font.clone(), color);
+            at.x = r.right() + 10.0;
         }
     }
 }

@@ -239,8 +239,10 @@ impl MatchPanel {
         self.poll();
         ui.columns(2, |columns| {
             if let [left, right] = columns {
-                self.match_column(left, controls, edit);
-                self.learn(right, controls, edit, target_lufs);
+                // Columns justify their contents; buttons keep their own width here.
+                let layout = egui::Layout::top_down(egui::Align::Min);
+                left.with_layout(layout, |ui| self.match_column(ui, controls, edit));
+                right.with_layout(layout, |ui| self.learn(ui, controls, edit, target_lufs));
             }
         });
     }

@@ -243,6 +243,19 @@ impl LacquerEditor {
         }
     }
 
+    /// Opens the assistant's page in the controls panel (as the top bar's Match toggle does);
+    /// false if this editor has no assistant.
+    pub fn open_match_page(&mut self) -> bool {
+        if self.match_panel.is_none() {
+            return false;
+        }
+        if let PanelPage::Stage(i) = self.panel.page {
+            self.stage_before_match = i;
+        }
+        self.panel.page = PanelPage::Match;
+        true
+    }
+
     /// The rectangles the last frame laid its panels out in.
     pub fn layout(&self) -> &Layout {
         &self.layout
@@ -374,12 +387,14 @@ impl LacquerEditor {
             }
             if self.match_panel.is_some() {
                 ui.separator();
-                let mut open = self.panel.page == PanelPage::Match;
-                let response = ui.toggle_value(&mut open, "Match").on_hover_text(
+                let was_open = self.panel.page == PanelPage::Match;
+                // A framed toggle, like the bar's other switches (a bare selectable label reads as
+                // text when off).
+                let response = ui.add(egui::Button::new("Match").selected(was_open)).on_hover_text(
                     "The assistant: match a reference's balance, learn the loudness (a page of the controls panel)",
                 );
                 if response.clicked() {
-                    if open {
+                    if !was_open {
                         if let PanelPage::Stage(i) = self.panel.page {
                             self.stage_before_match = i;
                         }

@@ -25,7 +25,7 @@ pub enum PanelPage {
     Match,
 }
 
-/// The Match page's frame colour: the reference curve's blue.
+/// The Match page's frame colour: the reference curve's.
 pub const MATCH_COLOR: Color32 = super::match_overlay::REFERENCE_COLOR;
 
 /// Tool pages offered at the right end of the panel header: (page, tab label).
