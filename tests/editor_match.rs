@@ -346,6 +346,10 @@ fn reference_curves_over_the_spectrum_follow_the_reference_and_leave_with_it() {
         "drawn shape vs FFT measurement: worst {worst:.3} dB; mix + match vs reference: worst {worst_matched:.3} dB"
     );
 
+    // The switch's tooltip explains the alignment.
+    harness.get_by_label(match_overlay::TOGGLE_LABEL).hover();
+    harness.run_steps(60);
+    assert!(painted_texts(&harness).iter().any(|t| t == match_overlay::ALIGNMENT_NOTE), "no alignment tooltip");
     // The switch hides and shows the curves.
     harness.get_by_label(match_overlay::TOGGLE_LABEL).click();
     harness.run_steps(2);
