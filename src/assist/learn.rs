@@ -310,10 +310,70 @@ pub struct CaptureSlot(Mutex<Option<Arc<Capture>>>);
 
 impl CaptureSlot {
     pub fn set(&self, capture: Arc<Capture>) {
+        #[cfg(feature = "test_hooks")]
+        test_hooks::register(&capture);
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(capture);
     }
 
     pub fn get(&self) -> Option<Arc<Capture>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The capture of the plugin instance activated last, for the host-level test
+/// (`tests/clap_capture.rs`), which loads the built plugin through the CLAP ABI and has no other
+/// way to reach the editor's side of the capture. Built only with the `test_hooks` feature,
+/// never into a bundle. The functions are the editor's own steps: arm as `Learner::start` does,
+/// read progress, take the programme once full as `Learner::poll` does. Main thread only, as
+/// the editor's side is.
+#[cfg(feature = "test_hooks")]
+pub mod test_hooks {
+    use std::sync::{Arc, Mutex};
+
+    use super::Capture;
+
+    static LAST: Mutex<Option<Arc<Capture>>> = Mutex::new(None);
+
+    pub(super) fn register(capture: &Arc<Capture>) {
+        *LAST.lock().unwrap_or_else(|p| p.into_inner()) = Some(capture.clone());
+    }
+
+    fn last() -> Option<Arc<Capture>> {
+        LAST.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Arms the capture (false: no instance has been activated).
+    #[no_mangle]
+    pub extern "C" fn lacquer_test_capture_arm() -> bool {
+        last().map(|c| c.arm()).is_some()
+    }
+
+    /// Frames the capture holds when full (0: none).
+    #[no_mangle]
+    pub extern "C" fn lacquer_test_capture_capacity() -> usize {
+        last().map_or(0, |c| c.capacity_frames())
+    }
+
+    /// [`Capture::progress`] (-1: none).
+    #[no_mangle]
+    pub extern "C" fn lacquer_test_capture_progress() -> f32 {
+        last().map_or(-1.0, |c| c.progress())
+    }
+
+    /// [`Capture::take`]: copies the full programme into `left` and `right` (each `frames`
+    /// long) and returns the frames copied; 0 if the capture is not full.
+    ///
+    /// # Safety
+    /// `left` and `right` must each point to `frames` writable floats.
+    #[no_mangle]
+    pub unsafe extern "C" fn lacquer_test_capture_take(left: *mut f32, right: *mut f32, frames: usize) -> usize {
+        let Some([l, r]) = last().and_then(|c| c.take()) else { return 0 };
+        let n = frames.min(l.len());
+        // SAFETY: the caller provides `frames` writable floats behind each pointer.
+        let (dst_l, dst_r) =
+            unsafe { (std::slice::from_raw_parts_mut(left, n), std::slice::from_raw_parts_mut(right, n)) };
+        dst_l.copy_from_slice(&l[..n]);
+        dst_r.copy_from_slice(&r[..n]);
+        n
     }
 }

@@ -1,17 +1,19 @@
-//! The Match panel: load a reference (typed path; decoded and analysed on a background thread),
-//! listen to the playing mix (the Learn capture, analysed on a background thread), see both
-//! balances, and Apply the fitted EQ and width through host gestures, scaled by the amount.
-//! Learn: listen, search the drive on a background thread, show the predicted loudness, and
-//! change the drive only on Accept. Nothing here runs on the audio thread.
+//! The Match page of the controls panel: load a reference (typed path; decoded and analysed on a
+//! background thread), listen to the playing mix (the Learn capture, analysed on a background
+//! thread), and Apply the fitted EQ and width through host gestures, scaled by the amount; the
+//! balances are drawn over the main spectrum (`match_overlay`). Learn: listen, search the drive
+//! on a background thread, show the predicted loudness, and change the drive only on Accept.
+//! Nothing here runs on the audio thread.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use atomic_float::AtomicF32;
-use egui::{Color32, RichText, Sense, Stroke, Ui, Vec2};
+use egui::{Color32, RichText, Ui};
 
 use super::controls::Controls;
+use super::match_overlay::Curves;
 use super::ParamEdit;
 use crate::assist::analysis::Analysis;
 use crate::assist::learn::{CaptureSlot, LearnState, Learner};
@@ -94,8 +96,9 @@ impl MatchPanel {
         &self.learn_state
     }
 
-    /// Polls the background work; call once per frame.
-    fn poll(&mut self) {
+    /// Polls the background work: the editor calls it every frame, whichever page is open, so
+    /// a reference loaded before switching to a stage still reaches the spectrum.
+    pub fn poll(&mut self) {
         if let Some(result) = self.reference_job.as_ref().and_then(Job::take) {
             self.reference_job = None;
             match result {
@@ -212,15 +215,49 @@ impl MatchPanel {
         Self::send(&self.values(), controls, edit);
     }
 
-    /// The panel. `target_lufs` is the loudness panel's target (Learn aims at it).
+    /// Forgets the reference (and the fit); the curves leave the spectrum.
+    pub fn clear_reference(&mut self) {
+        self.reference = None;
+        self.reference_job = None;
+        self.message = None;
+        self.refit();
+    }
+
+    /// The curves for the spectrum overlay, while a reference is loaded.
+    pub fn curves(&self) -> Option<Curves<'_>> {
+        let amount = (self.amount_pct as f64 / 100.0).clamp(0.0, 1.0);
+        Some(Curves {
+            reference: self.reference.as_ref()?,
+            mix: self.mix.as_ref(),
+            matched_db: self.fitted.as_ref().map(|f| f.fitted_db.iter().map(|d| d * amount).collect()),
+        })
+    }
+
+    /// The page: Match on the left, Learn on the right. `target_lufs` is the loudness panel's
+    /// target (Learn aims at it).
     pub fn show(&mut self, ui: &mut Ui, controls: &Controls, edit: &dyn ParamEdit, target_lufs: Option<f32>) {
         self.poll();
-        ui.heading("Match a reference");
+        ui.columns(2, |columns| {
+            if let [left, right] = columns {
+                // Columns justify their contents; buttons keep their own width here.
+                let layout = egui::Layout::top_down(egui::Align::Min);
+                left.with_layout(layout, |ui| self.match_column(ui, controls, edit));
+                right.with_layout(layout, |ui| self.learn(ui, controls, edit, target_lufs));
+            }
+        });
+    }
+
+    fn match_column(&mut self, ui: &mut Ui, controls: &Controls, edit: &dyn ParamEdit) {
+        ui.label(RichText::new("Match a reference").strong());
         ui.horizontal(|ui| {
-            let label = ui.label("Reference file");
-            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0)).labelled_by(label.id);
+            let label = ui.label("File");
+            let width = (ui.available_width() - 96.0).max(60.0);
+            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(width)).labelled_by(label.id);
             if ui.add_enabled(self.reference_job.is_none(), egui::Button::new("Load")).clicked() {
                 self.load();
+            }
+            if ui.add_enabled(self.reference.is_some(), egui::Button::new("Clear")).clicked() {
+                self.clear_reference();
             }
         });
         if let Some(job) = &self.reference_job {
@@ -234,12 +271,13 @@ impl MatchPanel {
             }
             if self.listening_for_match {
                 let p = self.slot.get().map_or(0.0, |c| c.progress());
-                ui.add(egui::ProgressBar::new(p).text("listening (play the song)"));
+                ui.add(egui::ProgressBar::new(p).text("play the song"));
+            } else if let Some(job) = &self.mix_job {
+                ui.add(egui::ProgressBar::new(job.progress.load(Ordering::Relaxed)).text("analysing the mix"));
             } else if self.mix.is_some() {
                 ui.label("mix analysed");
             }
         });
-        self.curves(ui);
         ui.add(egui::Slider::new(&mut self.amount_pct, 0.0..=100.0).suffix(" %").text("Amount"));
         if ui.add_enabled(self.fitted.is_some(), egui::Button::new("Apply")).clicked() {
             self.apply(controls, edit);
@@ -247,66 +285,28 @@ impl MatchPanel {
         }
         if let Some((text, error)) = &self.message {
             let colour = if *error { Color32::from_rgb(255, 120, 110) } else { Color32::GRAY };
-            ui.label(RichText::new(text).color(colour));
+            // The column is narrow: a long refusal is cut with its whole text in the tooltip.
+            ui.add(egui::Label::new(RichText::new(text).color(colour)).truncate());
         }
-        ui.separator();
-        self.learn(ui, controls, edit, target_lufs);
-    }
-
-    /// Mix and reference balances (each relative to its own mean, 40 Hz..16 kHz), and the mix with
-    /// the fitted EQ.
-    fn curves(&self, ui: &mut Ui) {
-        let (response, painter) =
-            ui.allocate_painter(Vec2::new(ui.available_width().min(420.0), 120.0), Sense::hover());
-        let rect = response.rect;
-        painter.rect_filled(rect, 2.0, Color32::from_rgb(12, 14, 18));
-        let x = |f: f64| rect.left() + ((f / 40.0).log10() / (16_000.0f64 / 40.0).log10()) as f32 * rect.width();
-        let y = |db: f64| rect.center().y - (db.clamp(-9.0, 9.0) / 9.0) as f32 * rect.height() * 0.5;
-        let curve = |a: &Analysis, extra: Option<&[f64]>| -> Vec<egui::Pos2> {
-            let pts: Vec<(f64, f64)> = a
-                .centres_hz
-                .iter()
-                .zip(&a.band_db)
-                .filter(|(c, _)| (40.0..=16_000.0).contains(*c))
-                .map(|(&c, &d)| (c, d))
-                .collect();
-            let mean = pts.iter().map(|p| p.1).sum::<f64>() / pts.len().max(1) as f64;
-            pts.iter()
-                .enumerate()
-                .map(|(i, &(c, d))| {
-                    egui::pos2(x(c), y(d - mean + extra.and_then(|e| e.get(i)).copied().unwrap_or(0.0)))
-                })
-                .collect()
-        };
-        if let Some(mix) = &self.mix {
-            painter.add(egui::Shape::line(curve(mix, None), Stroke::new(1.5, Color32::from_rgb(208, 138, 46))));
-            if let Some(fit) = &self.fitted {
-                let amount = self.amount_pct as f64 / 100.0;
-                let scaled: Vec<f64> = fit.fitted_db.iter().map(|d| d * amount).collect();
-                painter.add(egui::Shape::line(
-                    curve(mix, Some(&scaled)),
-                    Stroke::new(1.0, Color32::from_rgb(150, 220, 150)),
-                ));
-            }
-        }
-        if let Some(reference) = &self.reference {
-            painter.add(egui::Shape::line(curve(reference, None), Stroke::new(1.5, Color32::from_rgb(58, 143, 216))));
-        }
-        ui.label(RichText::new("orange: mix, blue: reference, green: mix with the match").weak());
     }
 
     fn learn(&mut self, ui: &mut Ui, controls: &Controls, edit: &dyn ParamEdit, target_lufs: Option<f32>) {
-        ui.heading("Learn the loudness");
+        ui.label(RichText::new("Learn the loudness").strong());
         let Some(target) = target_lufs else {
-            ui.label(RichText::new("choose a loudness target in the loudness panel to use Learn").weak());
+            ui.label(RichText::new("pick a loudness target first").weak())
+                .on_hover_text("Learn aims at the target chosen in the loudness panel");
             return;
         };
+        let seconds = self.slot.get().map_or(crate::assist::learn::DEFAULT_LEARN_SECONDS, |c| {
+            c.capacity_frames() as f32 / c.sample_rate().max(1.0)
+        });
         let state = self.learn_state.clone();
         match state {
             LearnState::Idle | LearnState::Failed(_) => {
                 if let LearnState::Failed(e) = &state {
-                    ui.label(RichText::new(e).color(Color32::from_rgb(255, 120, 110)));
+                    ui.add(egui::Label::new(RichText::new(e).color(Color32::from_rgb(255, 120, 110))).truncate());
                 }
+                ui.label(format!("target {target:.0} LUFS, listens {seconds:.0} s"));
                 if ui.add_enabled(!self.listening_for_match, egui::Button::new("Learn")).clicked() {
                     match self.slot.get() {
                         Some(capture) => {
@@ -320,24 +320,26 @@ impl MatchPanel {
                 }
             }
             LearnState::Listening(p) => {
-                ui.add(egui::ProgressBar::new(p).text(format!("listening for {target:.0} LUFS (play the song)")));
+                ui.label(format!("target {target:.0} LUFS: play the song"));
+                let heard = format!("listening {:.0} / {seconds:.0} s", p * seconds);
+                ui.add(egui::ProgressBar::new(p).text(heard));
                 if ui.button("Cancel").clicked() {
                     self.cancel_learn();
                 }
             }
             LearnState::Searching(p) => {
+                ui.label(format!("target {target:.0} LUFS"));
                 ui.add(egui::ProgressBar::new(p).text("finding the drive"));
             }
             LearnState::Done(r) => {
                 let what = if r.output_gain_db < 0.0 {
                     format!("trim {:.1} dB", r.output_gain_db)
                 } else {
-                    format!("drive {:.1} dB", r.drive_db)
+                    format!("drive {:+.1} dB", r.drive_db)
                 };
-                ui.label(format!(
-                    "{what}: predicted {:.1} LUFS for a {:.1} LUFS target",
-                    r.predicted_lufs, r.target_lufs
-                ));
+                ui.label(what);
+                ui.label(format!("predicted {:.1} LUFS (target {:.0})", r.predicted_lufs, r.target_lufs))
+                    .on_hover_text("the chain's output over what Learn heard, measured with these settings");
                 ui.horizontal(|ui| {
                     if ui.button("Accept").clicked() {
                         Self::send(

@@ -5,12 +5,15 @@
 //! controls, presets); on the right the meters (`meters`) and the loudness panel (`loudness`);
 //! in the middle the analyser with the EQ nodes (`spectrum`, `eq_overlay`), the level/GR
 //! history (`history`), the chain strip and the one controls panel (`panel`, from the generic
-//! widgets in `controls`).
+//! widgets in `controls`). The assistant (issue 16) is a page of that panel (`match_panel`,
+//! opened by the top bar's "Match" toggle) and draws a loaded reference's curves over the
+//! analyser (`match_overlay`).
 
 pub mod controls;
 pub mod eq_overlay;
 pub mod history;
 pub mod loudness;
+pub mod match_overlay;
 pub mod match_panel;
 pub mod meters;
 pub mod panel;
@@ -31,9 +34,10 @@ use controls::{Controls, ParamHandle};
 use eq_overlay::EqOverlay;
 use history::LevelHistory;
 use loudness::LoudnessPanel;
+use match_overlay::MatchOverlay;
 use match_panel::MatchPanel;
 use meters::Meters;
-use panel::ControlsPanel;
+use panel::{ControlsPanel, PanelPage};
 use presets::PresetBar;
 use spectrum::Analyzer;
 
@@ -135,8 +139,13 @@ pub struct LacquerEditor {
     /// The preset bar and the persisted window size (the plugin's editor has them; tests may
     /// build the editor without).
     session: Option<EditorSession>,
-    /// The Match/Learn panel (the plugin's editor has it) and whether its window is open.
-    match_panel: Option<(MatchPanel, bool)>,
+    /// The Match/Learn page of the controls panel (the plugin's editor has it).
+    match_panel: Option<MatchPanel>,
+    /// The loaded reference's curves over the spectrum.
+    overlay: MatchOverlay,
+    /// The stage the controls panel showed before the Match page opened (closing it returns
+    /// there).
+    stage_before_match: usize,
 }
 
 struct EditorSession {
@@ -164,6 +173,8 @@ impl LacquerEditor {
             target_lufs: None,
             session: None,
             match_panel: None,
+            overlay: MatchOverlay::new(),
+            stage_before_match: 0,
         }
     }
 
@@ -173,14 +184,19 @@ impl LacquerEditor {
         self
     }
 
-    /// Adds the Match/Learn panel (a "Match" button in the top bar opens it).
+    /// Adds the Match/Learn page (the top bar's "Match" toggle opens it in the controls panel).
     pub fn with_match_panel(mut self, panel: MatchPanel) -> Self {
-        self.match_panel = Some((panel, false));
+        self.match_panel = Some(panel);
         self
     }
 
     pub fn match_panel(&mut self) -> Option<&mut MatchPanel> {
-        self.match_panel.as_mut().map(|(panel, _)| panel)
+        self.match_panel.as_mut()
+    }
+
+    /// The reference curves over the spectrum.
+    pub fn overlay(&self) -> &MatchOverlay {
+        &self.overlay
     }
 
     pub fn preset_bar(&mut self) -> Option<&mut PresetBar> {
@@ -220,11 +236,24 @@ impl LacquerEditor {
     pub fn open_stage(&mut self, name: &str) -> bool {
         match self.controls.groups.iter().position(|(g, _)| g == name) {
             Some(i) => {
-                self.panel.page = panel::PanelPage::Stage(i);
+                self.panel.page = PanelPage::Stage(i);
                 true
             }
             None => false,
         }
+    }
+
+    /// Opens the assistant's page in the controls panel (as the top bar's Match toggle does);
+    /// false if this editor has no assistant.
+    pub fn open_match_page(&mut self) -> bool {
+        if self.match_panel.is_none() {
+            return false;
+        }
+        if let PanelPage::Stage(i) = self.panel.page {
+            self.stage_before_match = i;
+        }
+        self.panel.page = PanelPage::Match;
+        true
     }
 
     /// The rectangles the last frame laid its panels out in.
@@ -243,6 +272,10 @@ impl LacquerEditor {
         self.meters.update(&self.bus, dt);
         self.history.update(&self.bus);
         self.loudness.update(&self.bus);
+        self.overlay.update(self.analyzer.post_db(), dt);
+        if let Some(assistant) = &mut self.match_panel {
+            assistant.poll();
+        }
         // Meters and spectrum move continuously.
         ui.ctx().request_repaint();
         self.persist_size(ui.ctx());
@@ -271,12 +304,7 @@ impl LacquerEditor {
             }
         });
         self.layout.meters = right.response.rect;
-        if let Some((panel, open)) = &mut self.match_panel {
-            let target = self.session.as_ref().map_or(self.target_lufs, |s| s.bar.target());
-            egui::Window::new("Match").open(open).resizable(false).show(ui.ctx(), |ui| {
-                panel.show(ui, &self.controls, self.edit.as_ref(), target);
-            });
-        }
+        let target = self.session.as_ref().map_or(self.target_lufs, |s| s.bar.target());
         let central = egui::CentralPanel::default().show(ui, |ui| {
             let spacing = 4.0;
             let panel_height = (ui.available_height() * 0.42).clamp(190.0, 250.0);
@@ -286,6 +314,9 @@ impl LacquerEditor {
             let spectrum_height = (plots * 0.64).max(110.0);
             let plot = self.analyzer.show(ui, Vec2::new(ui.available_width(), spectrum_height));
             self.eq.show(ui, plot.rect, &self.controls, self.edit.as_ref(), &self.bus);
+            if let Some(curves) = self.match_panel.as_ref().and_then(MatchPanel::curves) {
+                self.overlay.show(ui, plot.rect, &curves);
+            }
             ui.add_space(spacing);
             let history_height = (plots - spectrum_height).max(50.0);
             self.history.show(ui, Vec2::new(ui.available_width(), history_height));
@@ -294,7 +325,14 @@ impl LacquerEditor {
             ui.add_space(spacing);
             let rest = Vec2::new(ui.available_width(), ui.available_height());
             let before = ui.cursor().min;
-            self.panel.show(ui, rest, &self.controls, self.edit.as_ref());
+            let (controls, edit) = (&self.controls, self.edit.as_ref());
+            match &mut self.match_panel {
+                Some(assistant) => {
+                    let mut page = |ui: &mut Ui| assistant.show(ui, controls, edit, target);
+                    self.panel.show(ui, rest, controls, edit, Some(&mut page));
+                }
+                None => self.panel.show(ui, rest, controls, edit, None),
+            }
             self.layout.controls = egui::Rect::from_min_size(before, rest);
         });
         self.layout.central = central.response.rect;
@@ -335,8 +373,10 @@ impl LacquerEditor {
                 controls::param_widget(ui, p, self.edit.as_ref());
             }
             ui.separator();
-            // The zoom box takes about 140 px at the right; the three sliders share the rest.
-            let slider_width = ((ui.available_width() - 150.0) / 3.0 - 8.0).clamp(110.0, 150.0);
+            // The zoom box takes about 140 px at the right, the Match toggle about 60; the three
+            // sliders share the rest.
+            let reserved = 150.0 + if self.match_panel.is_some() { 60.0 } else { 0.0 };
+            let slider_width = ((ui.available_width() - reserved) / 3.0 - 8.0).clamp(110.0, 150.0);
             for id in ["lim_ceiling", "lim_drive", "lim_release"] {
                 if let Some(p) = self.controls.find(id) {
                     ui.scope(|ui| {
@@ -345,9 +385,24 @@ impl LacquerEditor {
                     });
                 }
             }
-            if let Some((_, open)) = &mut self.match_panel {
+            if self.match_panel.is_some() {
                 ui.separator();
-                ui.toggle_value(open, "Match");
+                let was_open = self.panel.page == PanelPage::Match;
+                // A framed toggle, like the bar's other switches (a bare selectable label reads as
+                // text when off).
+                let response = ui.add(egui::Button::new("Match").selected(was_open)).on_hover_text(
+                    "The assistant: match a reference's balance, learn the loudness (a page of the controls panel)",
+                );
+                if response.clicked() {
+                    if !was_open {
+                        if let PanelPage::Stage(i) = self.panel.page {
+                            self.stage_before_match = i;
+                        }
+                        self.panel.page = PanelPage::Match;
+                    } else {
+                        self.panel.page = PanelPage::Stage(self.stage_before_match);
+                    }
+                }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let zoom = ui.ctx().zoom_factor();

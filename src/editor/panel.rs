@@ -12,14 +12,21 @@ use crate::params::ptr::Kind;
 
 /// What the controls panel shows.
 ///
-/// Hook for tool pages (issue 16's Match panel): add a variant here, an entry to
-/// [`TOOL_TABS`] (a tab at the right end of the panel's header) and its arm in
-/// [`ControlsPanel::show`].
+/// Hook for tool pages: add a variant here, its arm in [`ControlsPanel::show`], and a way to
+/// open it (an entry in [`TOOL_TABS`], a tab at the right end of every stage's header, or a
+/// button elsewhere, as the Match page has in the top bar).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PanelPage {
     /// A stage's controls: the index into [`Controls::groups`].
     Stage(usize),
+    /// The mastering assistant (issue 16): Match a reference and Learn the loudness. The
+    /// editor's top-bar "Match" toggle opens it (a header tab would crowd the EQ's eight band
+    /// tabs at the minimum width, and editors built without the assistant would show it too).
+    Match,
 }
+
+/// The Match page's frame colour: the reference curve's.
+pub const MATCH_COLOR: Color32 = super::match_overlay::REFERENCE_COLOR;
 
 /// Tool pages offered at the right end of the panel header: (page, tab label).
 pub const TOOL_TABS: &[(PanelPage, &str)] = &[];
@@ -184,20 +191,33 @@ impl ControlsPanel {
         }
     }
 
-    /// The open page inside a frame in the stage's colour, sized `size`.
-    pub fn show(&mut self, ui: &mut Ui, size: Vec2, controls: &Controls, edit: &dyn ParamEdit) {
-        let PanelPage::Stage(index) = self.page;
-        let Some((group, list)) = controls.groups.get(index) else { return };
-        let color = stage_color(group);
-        let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
-        ui.painter().rect_filled(rect, 4.0, Color32::from_rgb(24, 27, 33));
-        ui.painter().rect_stroke(rect, 4.0, Stroke::new(1.0, color.gamma_multiply(0.6)), egui::StrokeKind::Inside);
-        let inner = rect.shrink(FRAME_MARGIN);
-        let mut child =
-            ui.new_child(egui::UiBuilder::new().max_rect(inner).layout(egui::Layout::top_down(egui::Align::Min)));
-        child.set_clip_rect(inner.expand(1.0));
-        child.spacing_mut().item_spacing = Vec2::new(6.0, ITEM_SPACING);
-        self.show_stage(&mut child, index, group, list, edit, inner);
+    /// The open page inside a frame in its colour (the stage's, or [`MATCH_COLOR`]), sized
+    /// `size`. `match_page` draws the Match page; without it (an editor built without the
+    /// assistant) that page falls back to the first stage.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        size: Vec2,
+        controls: &Controls,
+        edit: &dyn ParamEdit,
+        match_page: Option<&mut dyn FnMut(&mut Ui)>,
+    ) {
+        match (self.page, match_page) {
+            (PanelPage::Match, Some(draw)) => {
+                let mut child = framed(ui, size, MATCH_COLOR);
+                draw(&mut child);
+            }
+            (PanelPage::Match, None) => {
+                self.page = PanelPage::Stage(0);
+                self.show(ui, size, controls, edit, None);
+            }
+            (PanelPage::Stage(index), _) => {
+                let Some((group, list)) = controls.groups.get(index) else { return };
+                let mut child = framed(ui, size, stage_color(group));
+                let inner = child.max_rect();
+                self.show_stage(&mut child, index, group, list, edit, inner);
+            }
+        }
     }
 
     fn show_stage(
@@ -299,6 +319,20 @@ impl ControlsPanel {
             }
         });
     }
+}
+
+/// Allocates `size`, paints the panel's frame in `color` and returns the child ui inside it
+/// (clipped to it, top-down).
+fn framed(ui: &mut Ui, size: Vec2, color: Color32) -> Ui {
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    ui.painter().rect_filled(rect, 4.0, Color32::from_rgb(24, 27, 33));
+    ui.painter().rect_stroke(rect, 4.0, Stroke::new(1.0, color.gamma_multiply(0.6)), egui::StrokeKind::Inside);
+    let inner = rect.shrink(FRAME_MARGIN);
+    let mut child =
+        ui.new_child(egui::UiBuilder::new().max_rect(inner).layout(egui::Layout::top_down(egui::Align::Min)));
+    child.set_clip_rect(inner.expand(1.0));
+    child.spacing_mut().item_spacing = Vec2::new(6.0, ITEM_SPACING);
+    child
 }
 
 /// The switch of a sub-group ("Band 1 Bypass", "HP On").

@@ -3,14 +3,18 @@
 //! No GPU or display is needed: the editor's egui frames are tessellated as usual and the
 //! triangles are filled by a small CPU rasteriser below (egui's meshes are already anti-aliased by
 //! feathering, so plain per-pixel coverage is enough). The meters are fed by the real chain
-//! processing a synthetic mix for 16 seconds.
+//! processing a synthetic mix for 16 seconds; the assistant has a reference loaded (a brighter,
+//! louder master of the same kind of mix) and has heard the mix, so its curves show over the
+//! spectrum.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use egui::epaint::{ClippedPrimitive, ImageData, Primitive, TextureId, Vertex};
 use egui::{Color32, Pos2, RawInput, Rect, Vec2};
+use lacquer::assist::learn::{Capture, CaptureSlot};
 use lacquer::chain::Chain;
+use lacquer::editor::match_panel::MatchPanel;
 use lacquer::editor::{DirectEdit, LacquerEditor, DEFAULT_SIZE};
 use lacquer::meter_bus::MeterBus;
 use lacquer::params::{LacquerParams, ParamWriter};
@@ -86,11 +90,28 @@ fn main() {
     chain.reset();
     chain.set_loudness_running(true);
     let mut mix = Mix { n: 0, seed: 1 };
-    let mut app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(DirectEdit)).with_presets(params.clone());
+    // The assistant, as in the plugin: a reference loaded and the mix heard, so its curves are
+    // drawn over the spectrum.
+    let slot = Arc::new(CaptureSlot::default());
+    let capture = Capture::new(RATE, 4.0);
+    slot.set(capture.clone());
+    let mut app = LacquerEditor::new(params.clone(), bus.clone(), Box::new(DirectEdit))
+        .with_presets(params.clone())
+        .with_match_panel(MatchPanel::new(params.clone(), slot));
     // The compressor's page open, and a streaming target for the loudness panel.
     app.open_stage("Compressor");
     if let Some(bar) = app.preset_bar() {
         bar.set_target(Some(-14.0));
+    }
+    let reference = std::env::temp_dir().join("lacquer-screenshot-reference.wav");
+    if let Err(e) = write_reference(&reference) {
+        eprintln!("screenshot: cannot write the reference {}: {e}", reference.display());
+        std::process::exit(1);
+    }
+    if let Some(panel) = app.match_panel() {
+        panel.path = reference.display().to_string();
+        panel.load();
+        panel.listen();
     }
 
     let ctx = egui::Context::default();
@@ -107,6 +128,7 @@ fn main() {
             (*l, *r) = mix.next();
         }
         let pre: Vec<f32> = left.iter().zip(&right).map(|(l, r)| 0.5 * (l + r)).collect();
+        capture.push(&[&left, &right]);
         // Pieces end at the bus's 10 ms history points, as in the plugin shell.
         let ceiling_db = params.limiter.ceiling_db.value();
         let mut start = 0;
@@ -122,6 +144,9 @@ fn main() {
         bus.push_spectrum(&pre, &post);
         if frame < drawn_from {
             continue;
+        }
+        if frame == drawn_from {
+            wait_for_the_match(&mut app);
         }
 
         let input = RawInput {
@@ -164,6 +189,63 @@ fn main() {
         std::process::exit(1);
     }
     println!("screenshot: wrote {out} ({w}x{h})");
+}
+
+/// A brighter, louder master of another stretch of the mix, as a reference record: +4 dB of
+/// air (high shelf at 8 kHz), 2 dB less low end (low shelf), 9 dB of limiter drive.
+fn write_reference(path: &std::path::Path) -> Result<(), String> {
+    let params = Arc::new(LacquerParams::default());
+    let writer = ParamWriter::new(params.clone());
+    for (id, value) in [
+        ("eq_hs_on", "on"),
+        ("eq_hs_freq", "8000"),
+        ("eq_hs_gain", "4"),
+        ("eq_ls_on", "on"),
+        ("eq_ls_gain", "-2"),
+        ("lim_drive", "9"),
+    ] {
+        writer.set(id, value).map_err(|e| e.to_string())?;
+    }
+    let mut chain = Chain::new(RATE, 2);
+    chain.set_settings(&params.settings());
+    chain.reset();
+    let mut mix = Mix { n: 0, seed: 7 };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: RATE as u32,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).map_err(|e| e.to_string())?;
+    for _ in 0..(8 * RATE as usize / 512) {
+        let (mut left, mut right) = (vec![0.0f32; 512], vec![0.0f32; 512]);
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            (*l, *r) = mix.next();
+        }
+        chain.process(&mut [&mut left, &mut right]);
+        for (l, r) in left.iter().zip(&right) {
+            w.write_sample(*l).map_err(|e| e.to_string())?;
+            w.write_sample(*r).map_err(|e| e.to_string())?;
+        }
+    }
+    w.finalize().map_err(|e| e.to_string())
+}
+
+/// Waits (at most a minute) for the reference's and the mix's analyses and the fit, so every
+/// drawn frame shows the curves.
+fn wait_for_the_match(app: &mut LacquerEditor) {
+    let started = std::time::Instant::now();
+    while let Some(panel) = app.match_panel() {
+        panel.poll();
+        if panel.fitted().is_some() {
+            return;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            eprintln!("screenshot: the match did not finish: {:?}", panel.message());
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 struct Image {

@@ -259,6 +259,10 @@ fn test() -> Result<()> {
     // `assert_process_allocs` (a debug build whose allocator aborts on any allocation inside
     // `process`), driven by the host harness: random blocks, parameter events, state loads.
     run("cargo", &["test", "--features", "assert_process_allocs", "--test", "clap_host", "--test", "state"])?;
+    // process() feeding the Learn capture (needs the test hooks), without and with the check.
+    run("cargo", &["clippy", "--features", "test_hooks", "--test", "clap_capture", "--", "-D", "warnings"])?;
+    run("cargo", &["test", "--features", "test_hooks", "--test", "clap_capture"])?;
+    run("cargo", &["test", "--features", "assert_process_allocs,test_hooks", "--test", "clap_capture"])?;
     // The editor in a real X11 window through the CLAP GUI extension (OpenGL on Mesa), on a
     // virtual display; without a display that test would only skip, so require one here.
     run(
