@@ -26,8 +26,8 @@
 //!   lookahead and oversampling settings.
 //! - Speed: audio is walked in chunks of up to 128 frames and every step (smoothers, delay
 //!   lines, detector, requirement, gain path, output) is its own loop over the chunk, so the
-//!   detector and the conversions run four (SSE) or eight (AVX) samples at a time and nothing
-//!   dispatches per sample.
+//!   detector and the conversions run four (SSE), eight (AVX) or sixteen (AVX-512F) samples at
+//!   a time and nothing dispatches per sample.
 //!   The 4x detector has a block form that computes the same estimates bit for bit; the
 //!   fully linked case (the default) runs one gain path for both channels.
 
