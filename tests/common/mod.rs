@@ -69,23 +69,7 @@ pub fn true_peak_16x(x: &[f32]) -> Vec<f32> {
     // kernel[p][j] for offset j in -HALF+1..=HALF relative to n, fraction p/R.
     // (Phase 0 is the sample itself; its kernel is not used.)
     let kernels = kaiser_sinc_phases(R, HALF, beta, HALF as f64);
-    let n = x.len() as isize;
-    (0..n)
-        .map(|i| {
-            let mut best = (x[i as usize] as f64).abs();
-            for kernel in kernels.iter().skip(1) {
-                let mut acc = 0.0;
-                for (jj, c) in kernel.iter().enumerate() {
-                    let idx = i + (-HALF + 1 + jj as isize);
-                    if idx >= 0 && idx < n {
-                        acc += c * x[idx as usize] as f64;
-                    }
-                }
-                best = best.max(acc.abs());
-            }
-            best as f32
-        })
-        .collect()
+    interval_peaks(x, &kernels, HALF)
 }
 
 /// Independent BS.1770-style 4x meter per interval: for each sample index n, the largest
@@ -96,6 +80,13 @@ pub fn true_peak_4x(x: &[f32]) -> Vec<f32> {
     const R: usize = 4;
     const HALF: isize = 32;
     let kernels = kaiser_sinc_phases(R, HALF, 9.0, HALF as f64 + 0.5);
+    interval_peaks(x, &kernels, HALF)
+}
+
+/// For each sample index n: the largest magnitude of x[n] and of the points on (n, n+1) that
+/// `kernels[1..]` interpolate (taps for offsets -half+1 ..= half around n), in f64 with zero
+/// padding at the edges.
+fn interval_peaks(x: &[f32], kernels: &[Vec<f64>], half: isize) -> Vec<f32> {
     let n = x.len() as isize;
     (0..n)
         .map(|i| {
@@ -103,7 +94,7 @@ pub fn true_peak_4x(x: &[f32]) -> Vec<f32> {
             for kernel in kernels.iter().skip(1) {
                 let mut acc = 0.0;
                 for (jj, c) in kernel.iter().enumerate() {
-                    let idx = i + (-HALF + 1 + jj as isize);
+                    let idx = i + (-half + 1 + jj as isize);
                     if idx >= 0 && idx < n {
                         acc += c * x[idx as usize] as f64;
                     }
