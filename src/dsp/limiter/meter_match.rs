@@ -112,7 +112,29 @@ fn raise_lanes<V: Lanes, const K: usize, const P: usize>(
     let n = peaks.len().min((x.len() + 1).saturating_sub(K));
     let groups = n - n % V::N;
     let lane_scale = V::splat(scale);
-    for i in (0..groups).step_by(V::N) {
+    // Two groups at a time: each coefficient is broadcast once for both, and the second group's
+    // sample loads overlap the first's (the loads, not the arithmetic, bound this loop).
+    let doubles = groups - groups % (2 * V::N);
+    for i in (0..doubles).step_by(2 * V::N) {
+        let mut first = [V::splat(0.0); P];
+        let mut second = [V::splat(0.0); P];
+        for k in 0..K {
+            let (v, w) = (V::load(x, i + K - 1 - k), V::load(x, i + V::N + K - 1 - k));
+            for ((a, b), taps) in first.iter_mut().zip(second.iter_mut()).zip(phases) {
+                let c = V::splat(taps[k]);
+                *a = *a + c * v;
+                *b = *b + c * w;
+            }
+        }
+        for (at, sums) in [(i, first), (i + V::N, second)] {
+            let mut peak = V::load(peaks, at);
+            for sum in sums {
+                peak = peak.max(lane_scale * sum.abs());
+            }
+            peak.store(peaks, at);
+        }
+    }
+    for i in (doubles..groups).step_by(V::N) {
         let mut sums = [V::splat(0.0); P];
         for k in 0..K {
             let v = V::load(x, i + K - 1 - k);

@@ -131,8 +131,15 @@ impl BlockPeakInterpolator4 {
         self.x[XH..XH + b].copy_from_slice(peaks);
         let wide = b - b % V::N;
         let groups = b - b % 4;
-        // Stage 1: mid[n0 - 32 + i] lies between x[XH - 32 + i] and the sample after it.
-        for i in (0..wide).step_by(V::N) {
+        // Stage 1: mid[n0 - 32 + i] lies between x[XH - 32 + i] and the sample after it. Two
+        // groups at a time share their coefficient loads and half their sample loads.
+        let doubles = wide - wide % (2 * V::N);
+        for i in (0..doubles).step_by(2 * V::N) {
+            let (first, second) = fold_long_lanes2::<V>(&self.stage1, &self.x, XH - STAGE1_PAIRS + i);
+            first.store(&mut self.mid, MH + i);
+            second.store(&mut self.mid, MH + i + V::N);
+        }
+        for i in (doubles..wide).step_by(V::N) {
             fold_long_lanes::<V>(&self.stage1, &self.x, XH - STAGE1_PAIRS + i).store(&mut self.mid, MH + i);
         }
         for i in (wide..groups).step_by(4) {
@@ -224,6 +231,36 @@ fn fold_long_lanes<V: Lanes>(h: &[Aligned16; STAGE1_PAIRS], x: &[f32], at: usize
     }
     let s = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
     (s[0] + s[2]) + (s[1] + s[3])
+}
+
+/// [`fold_long_lanes`] for the groups at `at` and `at + V::N` at once, each lane of each group
+/// summed exactly as there (bit-identical). The partial sums are formed one at a time (all four
+/// pairs of residue k mod 8, then the next residue) and combined as soon as their partner is
+/// complete, so two groups fit in the registers: each coefficient is loaded once for both, and
+/// where `V::N` is 8 the second group's sample loads are the first group's of the neighbouring
+/// pairs (the compiler reuses them).
+#[inline(always)]
+fn fold_long_lanes2<V: Lanes>(h: &[Aligned16; STAGE1_PAIRS], x: &[f32], at: usize) -> (V, V) {
+    const P: usize = STAGE1_PAIRS;
+    assert!(at + 1 >= P && at + 2 * V::N + P <= x.len());
+    let w = &x[at + 1 - P..at + P + 2 * V::N];
+    // No closure for the partial sums: a closure is not compiled with the caller's target
+    // features. s[r] = acc[r] + acc[r + 4], as `fold_long_lanes` combines them.
+    let mut s = [(V::splat(0.0), V::splat(0.0)); 4];
+    for (r, sr) in s.iter_mut().enumerate() {
+        let mut halves = [(V::splat(0.0), V::splat(0.0)); 2];
+        for (half, (a, b)) in halves.iter_mut().enumerate() {
+            let lane = r + 4 * half;
+            for c in (0..P).step_by(8) {
+                let k = c + lane;
+                let hk = V::load_lanes(&h[k]);
+                *a = *a + hk * (V::load(w, P - 1 - k) + V::load(w, P + k));
+                *b = *b + hk * (V::load(w, P - 1 - k + V::N) + V::load(w, P + k + V::N));
+            }
+        }
+        *sr = (halves[0].0 + halves[1].0, halves[0].1 + halves[1].1);
+    }
+    ((s[0].0 + s[2].0) + (s[1].0 + s[3].0), (s[0].1 + s[2].1) + (s[1].1 + s[3].1))
 }
 
 /// sum_k h_k (a_k + b_k), accumulated in k order (as `detector_kernel::fold2`).
