@@ -683,27 +683,6 @@ fn libebur128_points(x: &[f32], n: usize) -> [f64; 3] {
     })
 }
 
-/// Band-limited reconstruction at n + frac by a sinc over ±4096 samples under a Kaiser window
-/// (beta 8): its transition band is about a thousandth of fs wide, so to a few 1e-5 it is the
-/// ideal reconstruction of the samples (for the diagnosis only).
-fn ideal_at(x: &[f32], n: usize, frac: f64) -> f64 {
-    let half = 4096isize;
-    let norm = common::bessel_i0(8.0);
-    let mut acc = 0.0;
-    for j in -half + 1..=half {
-        let idx = n as isize + j;
-        if idx < 0 || idx as usize >= x.len() {
-            continue;
-        }
-        let t = j as f64 - frac;
-        let sinc = if t == 0.0 { 1.0 } else { (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t) };
-        let u = t / (half as f64 + 1.0);
-        let w = common::bessel_i0(8.0 * (1.0 - u * u).max(0.0).sqrt()) / norm;
-        acc += sinc * w * x[idx as usize] as f64;
-    }
-    acc
-}
-
 /// Diagnosis (`--ignored --nocapture`): at the worst points of the independent 4x meter on the
 /// tone-and-bursts programme, that meter's reading against the 16x reference, libebur128's
 /// points and an ideal reconstruction (the 4x points and the 64x peak of the interval).
@@ -721,8 +700,8 @@ fn diagnose_the_4x_meter_on_tone_and_bursts() {
             let mut order: Vec<usize> = (0..y.len()).collect();
             order.sort_by(|&a, &b| tp4[b].total_cmp(&tp4[a]));
             for &i in order.iter().take(4) {
-                let ideal4 = [0.25, 0.5, 0.75].map(|f| ideal_at(y, i, f).abs());
-                let ideal64 = (0..64).map(|k| ideal_at(y, i, k as f64 / 64.0).abs()).fold(0.0, f64::max);
+                let ideal4 = [0.25, 0.5, 0.75].map(|f| common::ideal_at(y, i, f).abs());
+                let ideal64 = (0..64).map(|k| common::ideal_at(y, i, k as f64 / 64.0).abs()).fold(0.0, f64::max);
                 let eb = libebur128_points(y, i);
                 let eb = eb
                     .iter()
