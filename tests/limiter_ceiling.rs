@@ -655,3 +655,67 @@ fn stereo_link_changes_while_limiting_keep_the_ceiling() {
     check(&out, "link changes");
     assert_eq!(out.clips, 0);
 }
+
+/// libebur128's 4x points of interval n (phases 1/4, 2/4, 3/4), from the meter's definition: a
+/// 48-tap Hann-windowed sinc with zeros at multiples of 4, tap j weighing x[n + 6 - k] for
+/// j = 4k + p + 1 (for the diagnosis only).
+fn libebur128_points(x: &[f32], n: usize) -> [f64; 3] {
+    std::array::from_fn(|p| {
+        (0..12)
+            .map(|k| {
+                let j = 4 * k + p + 1;
+                let w = 0.5 * (1.0 - (2.0 * std::f64::consts::PI * j as f64 / 48.0).cos());
+                let m = j as f64 - 24.0;
+                let c = if m == 0.0 {
+                    w
+                } else {
+                    w * (m * std::f64::consts::PI / 4.0).sin() / (m * std::f64::consts::PI / 4.0)
+                };
+                let idx = n as isize + 6 - k as isize;
+                if idx >= 0 && (idx as usize) < x.len() {
+                    c * x[idx as usize] as f64
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            .abs()
+    })
+}
+
+/// Diagnosis (`--ignored --nocapture`): at the worst points of the independent 4x meter on the
+/// tone-and-bursts programme, that meter's reading against the 16x reference, libebur128's
+/// points and an ideal reconstruction (the 4x points and the 64x peak of the interval).
+#[test]
+#[ignore]
+fn diagnose_the_4x_meter_on_tone_and_bursts() {
+    for &fs in &[44_100.0, 48_000.0] {
+        let sec = (0.4 * fs) as usize;
+        let n = sec * 5;
+        let (l, r) = tone_and_bursts(fs, n, &[sec, 2 * sec, 3 * sec, 4 * sec], fs as u64);
+        let settings = LimiterSettings { drive_db: 12.0, ..LimiterSettings::default() };
+        let out = run(fs, settings, &l, &r, &|_| -1.0, 77);
+        for (ch, y) in [&out.left, &out.right].into_iter().enumerate() {
+            let (tp4, tp16) = (true_peak_4x(y), true_peak_16x(y));
+            let mut order: Vec<usize> = (0..y.len()).collect();
+            order.sort_by(|&a, &b| tp4[b].total_cmp(&tp4[a]));
+            for &i in order.iter().take(4) {
+                let ideal4 = [0.25, 0.5, 0.75].map(|f| common::ideal_at(y, i, f).abs());
+                let ideal64 = (0..64).map(|k| common::ideal_at(y, i, k as f64 / 64.0).abs()).fold(0.0, f64::max);
+                let eb = libebur128_points(y, i);
+                let eb = eb
+                    .iter()
+                    .cloned()
+                    .fold((y[i].abs() as f64).max(y[(i + 1).min(y.len() - 1)].abs() as f64), f64::max);
+                println!(
+                    "{fs} ch{ch} at {i}: kaiser 4x {:+.4}  16x {:+.4}  libebur128 {:+.4}  ideal 4x points {:+.4}  ideal 64x {:+.4} dB re -1",
+                    db(tp4[i] as f64) + 1.0,
+                    db(tp16[i] as f64) + 1.0,
+                    db(eb) + 1.0,
+                    db(ideal4.iter().cloned().fold(0.0, f64::max)) + 1.0,
+                    db(ideal64) + 1.0
+                );
+            }
+        }
+    }
+}

@@ -271,3 +271,32 @@ fn low_pass(x: &[f32], cut: f64) -> Vec<f32> {
         })
         .collect()
 }
+
+/// Diagnosis (`--ignored --nocapture`): at the worst interval of meter (b) on each signal, its
+/// reading against the 16x reference and a ±4096-sample windowed-sinc reconstruction
+/// (`common::ideal_at`, the 4x points and the 64x peak of the interval), seed 1.
+#[test]
+#[ignore]
+fn diagnose_meter_b_against_an_ideal_reconstruction() {
+    type Signal<'a> = (&'a str, &'a dyn Fn(f64) -> [Vec<f32>; 2]);
+    let signals: [Signal; 2] =
+        [("noise bursts", &|fs| noise_bursts(fs, 1.5, 1)), ("hot drums", &|fs| hot_drums(fs, 2.0, 1))];
+    for &fs in &RATES[..2] {
+        for (name, make) in signals {
+            let out = limit(fs, &make(fs), 101);
+            for (ch, y) in out.iter().enumerate() {
+                let (tp4, tp16) = (common::true_peak_4x(y), true_peak_16x(y));
+                let (i, _) = tp4.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+                let ideal4 = [0.25, 0.5, 0.75].map(|f| common::ideal_at(y, i, f).abs()).into_iter().fold(0.0, f64::max);
+                let ideal64 = (0..64).map(|k| common::ideal_at(y, i, k as f64 / 64.0).abs()).fold(0.0, f64::max);
+                println!(
+                    "{name} @ {fs} ch{ch} at {i}: own 4x {:+.4}  16x {:+.4}  ideal 4x points {:+.4}  ideal 64x {:+.4} dB re ceiling",
+                    db(tp4[i] as f64) - CEILING_DB,
+                    db(tp16[i] as f64) - CEILING_DB,
+                    db(ideal4) - CEILING_DB,
+                    db(ideal64) - CEILING_DB
+                );
+            }
+        }
+    }
+}
