@@ -458,6 +458,10 @@ fn ceiling_falls_reach_the_samples_already_inside() {
                 sits.join(" ")
             );
             assert!(worst_4x <= 0.0, "{label}: the 4x meter reads {worst_4x:+.3} dB over a section's ceiling");
+            assert!(
+                worst_4x_elsewhere <= 0.0,
+                "{label}: away from the boundaries the 4x meter reads {worst_4x_elsewhere:+.4} dB over the ceiling"
+            );
             assert!(worst_16x <= 0.1, "{label}: the 16x reference reads {worst_16x:+.3} dB over a section's ceiling");
             for (k, (&p, c)) in section_peak.iter().zip(ceilings).enumerate() {
                 assert!(db(p) >= c as f64 - 0.3, "{label}: section {k} peaks at {:.2}, ceiling {c}", db(p));

@@ -216,7 +216,7 @@ fn diagnose_where_the_overs_come_from() {
             let out = limit(fs, &input, 101);
             let latency = Limiter::new(fs as f32).latency_samples();
             let drive = 10f64.powf(DRIVE_DB as f64 / 20.0);
-            let threshold = 10f64.powf((CEILING_DB - 0.12) / 20.0);
+            let threshold = 10f64.powf((CEILING_DB - 0.125) / 20.0);
             for ch in 0..2 {
                 let driven: Vec<f32> = input[ch].iter().map(|&v| (v as f64 * drive) as f32).collect();
                 let tp_in = true_peak_16x(&driven);
