@@ -35,7 +35,7 @@ pub(crate) const STAGE1_PAIRS: usize = 32;
 /// real energy between 0.47 and 0.49 fs, which a detector that rolls off early under-reads by
 /// up to 0.2 dB against an ideal reconstruction. With beta 5 the worst under-read of any
 /// interval on tones up to 0.475 fs is 0.06 dB (beta 7: 0.39 dB; see
-/// `interval_under_read_is_inside_the_limiter_margin`), inside the limiter's 0.125 dB margin.
+/// `interval_under_read_is_inside_the_limiter_margin`), inside the limiter's 0.13 dB margin.
 pub(crate) const STAGE1_BETA: f64 = 5.0;
 /// Stage 2 (2x -> 4x): content up to 0.45 fs is 0.225 of the 2x rate; 4 pairs keep the response
 /// of the new points within 0.007 dB there (the window was chosen for the flattest passband).
