@@ -47,8 +47,44 @@ const BS1770_EXAMPLE: [[f64; 4]; 12] = [
 ];
 
 /// The example filter's phase `p`, newest sample first.
-fn bs1770_phase(p: usize) -> [f32; 12] {
-    std::array::from_fn(|k| BS1770_EXAMPLE[k][p] as f32)
+fn bs1770_phase(p: usize) -> [f64; 12] {
+    std::array::from_fn(|k| BS1770_EXAMPLE[k][p])
+}
+
+/// A meter's phases over one window of `2 H` taps, folded on their symmetry so each point costs
+/// about half the multiplies. Both meters' filters are symmetric prototypes, so their phases are
+/// either mirrored pairs (one phase's taps are the other's reversed) or symmetric themselves.
+/// With `u_k = x_k + x_{2H-1-k}` and `v_k = x_k - x_{2H-1-k}` (x_k the k-th newest sample of the
+/// window), a pair's two points are `A + D` and `A - D` with `A = sum_k a_k u_k`,
+/// `D = sum_k d_k v_k` over k < H (a, d half the sum and half the difference of tap k and its
+/// mirror), so the larger magnitude of the two is `|A| + |D|`; a symmetric phase's point is
+/// `sum_k c_k u_k`. `u` and `v` are shared by every phase of the window.
+#[derive(Debug, Clone)]
+pub struct Folded<const H: usize, const PAIRS: usize, const SYMS: usize> {
+    /// Per mirrored pair: (a, d) as above.
+    pairs: [([f32; H], [f32; H]); PAIRS],
+    /// Per symmetric phase: its first H taps.
+    syms: [[f32; H]; SYMS],
+}
+
+/// `(a, d)` of the pair whose first phase has `taps` (newest first; its mirror is their reverse).
+fn fold_pair<const H: usize>(taps: impl Fn(usize) -> f64) -> ([f32; H], [f32; H]) {
+    let mirror = |k: usize| taps(2 * H - 1 - k);
+    (
+        std::array::from_fn(|k| (0.5 * (taps(k) + mirror(k))) as f32),
+        std::array::from_fn(|k| (0.5 * (taps(k) - mirror(k))) as f32),
+    )
+}
+
+/// The first half of a symmetric phase's taps (newest first).
+fn fold_sym<const H: usize>(taps: impl Fn(usize) -> f64) -> [f32; H] {
+    std::array::from_fn(|k| taps(k) as f32)
+}
+
+/// The example filter's phases as two mirrored pairs: phase 3 is phase 0 reversed, phase 2 is
+/// phase 1 reversed (exactly, in the published table).
+fn example_folded() -> Folded<6, 2, 0> {
+    Folded { pairs: [fold_pair(|k| bs1770_phase(0)[k]), fold_pair(|k| bs1770_phase(1)[k])], syms: [] }
 }
 
 /// Which meter points a sample rate gets: libebur128's (its choice of factor per rate) and, at
@@ -56,15 +92,15 @@ fn bs1770_phase(p: usize) -> [f32; 12] {
 /// standard's text uses (it reads broadband peaks up to 0.1 dB over the ceiling otherwise).
 #[derive(Debug, Clone)]
 pub enum MeterMatch {
-    /// Below 96 kHz: libebur128's phases 1/4, 2/4, 3/4 and the example filter's four phases, 12
-    /// taps each, newest sample first, over the same span (one pass reads each sample once).
-    Four([[f32; 12]; 7]),
-    /// 96 kHz to under 192 kHz: libebur128's half-sample phase (24 taps, newest first) and the
-    /// example filter's four phases.
-    Two([f32; 24], [[f32; 12]; 4]),
+    /// Below 96 kHz: libebur128's phases 1/4 and 3/4 (a mirrored pair) and 2/4 (symmetric), and
+    /// the example filter's two pairs, all over the same 12-sample span (one pass).
+    Four(Folded<6, 3, 1>),
+    /// 96 kHz to under 192 kHz: libebur128's half-sample phase (24 taps, symmetric) and the
+    /// example filter's phases.
+    Two(Folded<12, 0, 1>, Folded<6, 2, 0>),
     /// 192 kHz and up: libebur128 reads sample peaks, which the limiter's own bound covers; the
     /// example filter's phases.
-    Example([[f32; 12]; 4]),
+    Example(Folded<6, 2, 0>),
 }
 
 /// Tap j (0..48) of the meter's prototype for `factor`: Hann window over 48 points times the
@@ -82,17 +118,17 @@ fn prototype(j: usize, factor: usize) -> f64 {
 
 impl MeterMatch {
     pub fn new(sample_rate: f32) -> Self {
-        let example: [[f32; 12]; 4] = std::array::from_fn(bs1770_phase);
+        let example = example_folded();
         if sample_rate < 96_000.0 {
-            Self::Four(std::array::from_fn(|p| {
-                if p < 3 {
-                    std::array::from_fn(|k| prototype(4 * k + p + 1, 4) as f32)
-                } else {
-                    example[p - 3]
-                }
-            }))
+            // Phase p/4 has taps prototype(4k + p), k = 0..12; prototype(j) = prototype(48 - j),
+            // so 3/4 is 1/4 reversed and 2/4 is its own reverse.
+            let [ex0, ex1] = example.pairs;
+            Self::Four(Folded {
+                pairs: [fold_pair(|k| prototype(4 * k + 1, 4)), ex0, ex1],
+                syms: [fold_sym(|k| prototype(4 * k + 2, 4))],
+            })
         } else if sample_rate < 192_000.0 {
-            Self::Two(std::array::from_fn(|k| prototype(2 * k + 1, 2) as f32), example)
+            Self::Two(Folded { pairs: [], syms: [fold_sym(|k| prototype(2 * k + 1, 2))] }, example)
         } else {
             Self::Example(example)
         }
@@ -110,91 +146,92 @@ impl MeterMatch {
         let newest12 = HISTORY - DETECTOR_DELAY + 6;
         let x12 = &x[newest12 + 1 - 12..newest12 + n];
         match self {
-            Self::Four(phases) => width.run(RaiseByFir { phases, x: x12, scale, peaks }),
-            Self::Two(taps, example) => {
+            Self::Four(bank) => width.run(RaiseFolded { bank, x: x12, scale, peaks }),
+            Self::Two(half, example) => {
                 let newest = HISTORY - DETECTOR_DELAY + 12;
                 let x24 = &x[newest + 1 - 24..newest + n];
-                width.run(RaiseByFir { phases: std::array::from_ref(taps), x: x24, scale, peaks });
-                width.run(RaiseByFir { phases: example, x: x12, scale, peaks });
+                width.run(RaiseFolded { bank: half, x: x24, scale, peaks });
+                width.run(RaiseFolded { bank: example, x: x12, scale, peaks });
             }
-            Self::Example(example) => width.run(RaiseByFir { phases: example, x: x12, scale, peaks }),
+            Self::Example(bank) => width.run(RaiseFolded { bank, x: x12, scale, peaks }),
         }
     }
 }
 
-/// `peaks[i] = max(peaks[i], scale |sum_k c[k] x[i + K - 1 - k]|)` for each phase's taps `c`
-/// (tap 0 weights the newest sample). All phases read the same input window, so each input
-/// vector is loaded once for every phase; the sums stay in registers. Per lane the operations
-/// are the scalar tail's, in the same order (sum from tap 0, multiply then add), so the result
-/// does not depend on the width.
-struct RaiseByFir<'a, const K: usize, const P: usize> {
-    phases: &'a [[f32; K]; P],
+/// `peaks[i] = max(peaks[i], scale * |point|)` for every point `bank` computes on the window
+/// `x[i ..= i + 2H - 1]` (its newest sample last). Per lane the operations are the scalar
+/// tail's, in the same order (sums from k = 0, multiply then add), so the result does not
+/// depend on the width.
+struct RaiseFolded<'a, const H: usize, const PAIRS: usize, const SYMS: usize> {
+    bank: &'a Folded<H, PAIRS, SYMS>,
     x: &'a [f32],
     scale: f32,
     peaks: &'a mut [f32],
 }
 
-impl<const K: usize, const P: usize> LaneKernel for RaiseByFir<'_, K, P> {
+impl<const H: usize, const PAIRS: usize, const SYMS: usize> LaneKernel for RaiseFolded<'_, H, PAIRS, SYMS> {
     type Output = ();
     #[inline(always)]
     fn run<V: Lanes>(self) {
-        raise_lanes::<V, K, P>(self.phases, self.x, self.scale, self.peaks);
+        raise_lanes::<V, H, PAIRS, SYMS>(self.bank, self.x, self.scale, self.peaks);
     }
 }
 
 #[inline(always)]
-fn raise_lanes<V: Lanes, const K: usize, const P: usize>(
-    phases: &[[f32; K]; P],
+fn raise_lanes<V: Lanes, const H: usize, const PAIRS: usize, const SYMS: usize>(
+    bank: &Folded<H, PAIRS, SYMS>,
     x: &[f32],
     scale: f32,
     peaks: &mut [f32],
 ) {
-    let n = peaks.len().min((x.len() + 1).saturating_sub(K));
+    let taps = 2 * H;
+    let n = peaks.len().min((x.len() + 1).saturating_sub(taps));
     let groups = n - n % V::N;
     let lane_scale = V::splat(scale);
-    // Two groups at a time: each coefficient is broadcast once for both, and the second group's
-    // sample loads overlap the first's (the loads, not the arithmetic, bound this loop).
-    let doubles = groups - groups % (2 * V::N);
-    for i in (0..doubles).step_by(2 * V::N) {
-        let mut first = [V::splat(0.0); P];
-        let mut second = [V::splat(0.0); P];
-        for k in 0..K {
-            let (v, w) = (V::load(x, i + K - 1 - k), V::load(x, i + V::N + K - 1 - k));
-            for ((a, b), taps) in first.iter_mut().zip(second.iter_mut()).zip(phases) {
-                let c = V::splat(taps[k]);
-                *a = *a + c * v;
-                *b = *b + c * w;
+    for i in (0..groups).step_by(V::N) {
+        let mut even = [V::splat(0.0); PAIRS];
+        let mut odd = [V::splat(0.0); PAIRS];
+        let mut sym = [V::splat(0.0); SYMS];
+        for k in 0..H {
+            let (newer, older) = (V::load(x, i + taps - 1 - k), V::load(x, i + k));
+            let (u, v) = (newer + older, newer - older);
+            for ((e, o), (a, d)) in even.iter_mut().zip(odd.iter_mut()).zip(&bank.pairs) {
+                *e = *e + V::splat(a[k]) * u;
+                *o = *o + V::splat(d[k]) * v;
             }
-        }
-        for (at, sums) in [(i, first), (i + V::N, second)] {
-            let mut peak = V::load(peaks, at);
-            for sum in sums {
-                peak = peak.max(lane_scale * sum.abs());
-            }
-            peak.store(peaks, at);
-        }
-    }
-    for i in (doubles..groups).step_by(V::N) {
-        let mut sums = [V::splat(0.0); P];
-        for k in 0..K {
-            let v = V::load(x, i + K - 1 - k);
-            for (sum, taps) in sums.iter_mut().zip(phases) {
-                *sum = *sum + V::splat(taps[k]) * v;
+            for (s, c) in sym.iter_mut().zip(&bank.syms) {
+                *s = *s + V::splat(c[k]) * u;
             }
         }
         let mut peak = V::load(peaks, i);
-        for sum in sums {
-            peak = peak.max(lane_scale * sum.abs());
+        for (e, o) in even.into_iter().zip(odd) {
+            peak = peak.max(lane_scale * (e.abs() + o.abs()));
+        }
+        for s in sym {
+            peak = peak.max(lane_scale * s.abs());
         }
         peak.store(peaks, i);
     }
     for (i, p) in peaks[..n].iter_mut().enumerate().skip(groups) {
-        for taps in phases {
-            let mut sum = 0.0f32;
-            for (k, &c) in taps.iter().enumerate() {
-                sum += c * x[i + K - 1 - k];
+        let mut even = [0.0f32; PAIRS];
+        let mut odd = [0.0f32; PAIRS];
+        let mut sym = [0.0f32; SYMS];
+        for k in 0..H {
+            let (newer, older) = (x[i + taps - 1 - k], x[i + k]);
+            let (u, v) = (newer + older, newer - older);
+            for ((e, o), (a, d)) in even.iter_mut().zip(odd.iter_mut()).zip(&bank.pairs) {
+                *e += a[k] * u;
+                *o += d[k] * v;
             }
-            *p = p.max(scale * sum.abs());
+            for (s, c) in sym.iter_mut().zip(&bank.syms) {
+                *s += c[k] * u;
+            }
+        }
+        for (e, o) in even.into_iter().zip(odd) {
+            *p = p.max(scale * (e.abs() + o.abs()));
+        }
+        for s in sym {
+            *p = p.max(scale * s.abs());
         }
     }
 }
@@ -202,6 +239,21 @@ fn raise_lanes<V: Lanes, const K: usize, const P: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The symmetry the folding relies on: the published table's phases 3 and 2 are phases 0
+    /// and 1 reversed, and libebur128's prototype is symmetric about its centre tap.
+    #[test]
+    fn the_folded_phases_are_mirrors() {
+        for k in 0..12 {
+            assert_eq!(BS1770_EXAMPLE[k][3], BS1770_EXAMPLE[11 - k][0]);
+            assert_eq!(BS1770_EXAMPLE[k][2], BS1770_EXAMPLE[11 - k][1]);
+        }
+        for factor in [2, 4] {
+            for j in 0..=48 {
+                assert!((prototype(j, factor) - prototype(48 - j, factor)).abs() < 1e-15, "{factor}: tap {j}");
+            }
+        }
+    }
 
     /// The example filter's points against a direct f64 evaluation of the published table (and
     /// libebur128's against the crate): the largest of the sample peaks and all the points, at
@@ -251,11 +303,13 @@ mod tests {
             assert!(example > meter.true_peak(0).unwrap() * 0.9, "{fs}: the burst exercises the example filter");
             // libebur128's points alone (the example filter's phases zeroed) read what it reads.
             let ebur_only = match mm {
-                MeterMatch::Four(mut phases) => {
-                    phases[3..].fill([0.0; 12]);
-                    Some(MeterMatch::Four(phases))
+                MeterMatch::Four(mut bank) => {
+                    bank.pairs[1..].fill(([0.0; 6], [0.0; 6]));
+                    Some(MeterMatch::Four(bank))
                 }
-                MeterMatch::Two(taps, _) => Some(MeterMatch::Two(taps, [[0.0; 12]; 4])),
+                MeterMatch::Two(half, _) => {
+                    Some(MeterMatch::Two(half, Folded { pairs: [([0.0; 6], [0.0; 6]); 2], syms: [] }))
+                }
                 MeterMatch::Example(_) => None,
             };
             if let Some(ebur_only) = ebur_only {
