@@ -46,11 +46,6 @@ const BS1770_EXAMPLE: [[f64; 4]; 12] = [
     [-0.0083007812500, -0.0189208984375, -0.0291748046875, 0.0017089843750],
 ];
 
-/// The example filter's phase `p`, newest sample first.
-fn bs1770_phase(p: usize) -> [f64; 12] {
-    std::array::from_fn(|k| BS1770_EXAMPLE[k][p])
-}
-
 /// A meter's phases over one window of `2 H` taps, folded on their symmetry so each point costs
 /// about half the multiplies. Both meters' filters are symmetric prototypes, so their phases are
 /// either mirrored pairs (one phase's taps are the other's reversed) or symmetric themselves.
@@ -84,7 +79,7 @@ fn fold_sym<const H: usize>(taps: impl Fn(usize) -> f64) -> [f32; H] {
 /// The example filter's phases as two mirrored pairs: phase 3 is phase 0 reversed, phase 2 is
 /// phase 1 reversed (exactly, in the published table).
 fn example_folded() -> Folded<6, 2, 0> {
-    Folded { pairs: [fold_pair(|k| bs1770_phase(0)[k]), fold_pair(|k| bs1770_phase(1)[k])], syms: [] }
+    Folded { pairs: [fold_pair(|k| BS1770_EXAMPLE[k][0]), fold_pair(|k| BS1770_EXAMPLE[k][1])], syms: [] }
 }
 
 /// Which meter points a sample rate gets: libebur128's (its choice of factor per rate) and, at
